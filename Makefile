@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make                 samepage.ko for the running kernel, and samepagectl
+# make KVER=6.12.x     ... for another installed kernel (or KDIR=/path/to/build)
+# make check           every test: host checks, DKMS, VM tests on 6.1/6.12/7.2
+# make install         samepagectl, its man page and bash completion
+
+KVER    ?= $(shell uname -r)
+KDIR    ?= /lib/modules/$(KVER)/build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS_USER := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude/uapi
+SHELL := /bin/bash
+
+TEST_SRCS := $(wildcard tests/*.c)
+TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
+
+VERSION := $(shell cat VERSION)
+
+.PHONY: all module ctl tests clean check install modules_install dkms-install dkms-remove
+
+all: module ctl
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+ctl: build/samepagectl
+
+build/samepagectl: src/ctl/samepagectl.c include/uapi/linux/samepage.h VERSION
+	@mkdir -p build
+	$(CC) $(CFLAGS_USER) -DSAMEPAGE_VERSION_STR='"$(shell cat VERSION)"' -o $@ $<
+
+# Test programs are linked statically: they run inside the VM's busybox
+# initramfs, which has no libc.
+tests: $(TEST_BINS)
+
+build/tests/%: tests/%.c tests/tap.h include/uapi/linux/samepage.h
+	@mkdir -p build/tests
+	$(CC) $(CFLAGS_USER) -static -o $@ $<
+
+build/samepagectl.static: src/ctl/samepagectl.c include/uapi/linux/samepage.h VERSION
+	@mkdir -p build
+	$(CC) $(CFLAGS_USER) -static -DSAMEPAGE_VERSION_STR='"$(shell cat VERSION)"' -o $@ $<
+
+check:
+	scripts/check
+
+install: ctl
+	install -D -m 0755 build/samepagectl $(DESTDIR)$(PREFIX)/sbin/samepagectl
+
+# Real machines: register with DKMS (rebuilt on every kernel upgrade),
+# build and install for the running kernel, install samepagectl.
+dkms-install: install
+	scripts/install-source /usr/src/samepage-$(VERSION)
+	dkms add -m samepage -v $(VERSION) 2>/dev/null || dkms status -m samepage -v $(VERSION) | grep -q samepage
+	dkms install -m samepage -v $(VERSION)
+
+dkms-remove:
+	dkms remove -m samepage -v $(VERSION) --all
+	rm -rf /usr/src/samepage-$(VERSION)
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	rm -rf build

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * samepage - Kernel Samepage Merging as a loadable module.
+ *
+ * Load order: resolve kernel symbols (fails the load by name when one is
+ * missing), then publish /sys/kernel/mm/samepage and /dev/samepage.
+ */
+#define pr_fmt(fmt) "samepage: " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/init.h>
+
+#include "samepage.h"
+#include "ksyms.h"
+
+static char *require_symbol;
+module_param(require_symbol, charp, 0444);
+MODULE_PARM_DESC(require_symbol,
+		 "one more kernel symbol that must resolve at load (diagnostics and tests)");
+
+static int __init samepage_init(void)
+{
+	int err;
+
+	err = samepage_ksyms_init(require_symbol);
+	if (err)
+		return err;
+	err = samepage_sysfs_init();
+	if (err)
+		return err;
+	err = samepage_chardev_init();
+	if (err)
+		goto out_sysfs;
+	pr_info("version %s loaded\n", SAMEPAGE_VERSION_STR);
+	return 0;
+
+out_sysfs:
+	samepage_sysfs_exit();
+	return err;
+}
+
+static void __exit samepage_exit(void)
+{
+	samepage_chardev_exit();
+	samepage_sysfs_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(samepage_init);
+module_exit(samepage_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Kernel Samepage Merging as a loadable module");
+MODULE_AUTHOR("samepage developers");
+MODULE_VERSION(SAMEPAGE_VERSION_STR);

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/mm/samepage must answer exactly like /sys/kernel/mm/ksm:
+ * same defaults, same accepted values, same errno for every bad value, same
+ * read-back format. Each input is written to both trees in the same VM and
+ * the two answers are compared; a few answers are also pinned to their
+ * in-tree meaning, so a change shared by both trees cannot hide.
+ */
+#include <fcntl.h>
+#include <unistd.h>
+#include "tap.h"
+
+#define KSM "/sys/kernel/mm/ksm/"
+#define SP "/sys/kernel/mm/samepage/"
+
+static const char *const knobs[] = { "run", "pages_to_scan", "sleep_millisecs" };
+
+static const char *const inputs[] = {
+	"0", "1", "2", "3", "7", "-1", "abc", "", " ", "1a", "0x10", "+5", " 5",
+	"5 ", "5\n", "010", "4294967295", "4294967296", "-4294967296",
+	"99999999999999999999999999", "1.5", "\n", "2\n\n",
+};
+
+static int read_knob(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s%s", dir, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Write @val; return the byte count written or -errno. */
+static long write_knob(const char *dir, const char *name, const char *val)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s%s", dir, name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : n;
+	close(fd);
+	return n;
+}
+
+static void printable(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else {
+			out[o++] = *s;
+		}
+	}
+	out[o] = '\0';
+}
+
+int main(void)
+{
+	const size_t nk = sizeof(knobs) / sizeof(knobs[0]);
+	const size_t ni = sizeof(inputs) / sizeof(inputs[0]);
+	char a[128], b[128], shown[64];
+
+	tap_plan((int)(nk * (2 + ni) + 4));
+
+	for (size_t k = 0; k < nk; k++) {
+		char saved[128];
+		int rd;
+
+		read_knob(KSM, knobs[k], saved, sizeof(saved));
+		rd = read_knob(SP, knobs[k], a, sizeof(a)) == 0 &&
+		     read_knob(KSM, knobs[k], b, sizeof(b)) == 0;
+		a[strcspn(a, "\n")] = b[strcspn(b, "\n")] = '\0';
+		tap_ok(rd && !strcmp(a, b), "%s: default '%s' equals in-tree KSM's",
+		       knobs[k], a);
+		for (size_t i = 0; i < ni; i++) {
+			long rs = write_knob(SP, knobs[k], inputs[i]);
+			long rk = write_knob(KSM, knobs[k], inputs[i]);
+			int same_read = read_knob(SP, knobs[k], a, sizeof(a)) == 0 &&
+					read_knob(KSM, knobs[k], b, sizeof(b)) == 0 &&
+					!strcmp(a, b);
+
+			printable(inputs[i], shown, sizeof(shown));
+			tap_ok(rs == rk && same_read,
+			       "%s <- '%s': samepage %ld, ksm %ld, reads back alike",
+			       knobs[k], shown, rs, rk);
+			/* leave the in-tree KSM stopped between inputs */
+			write_knob(KSM, "run", "0");
+			write_knob(SP, "run", "0");
+		}
+		write_knob(SP, knobs[k], saved);
+		write_knob(KSM, knobs[k], saved);
+		tap_ok(read_knob(SP, knobs[k], a, sizeof(a)) == 0 && !strcmp(a, saved),
+		       "%s restored to its default", knobs[k]);
+	}
+
+	/* Pinned meanings (mm/ksm.c), independent of the comparison above. */
+	tap_ok(write_knob(SP, "run", "3") == -EINVAL, "run=3 is EINVAL");
+	tap_ok(write_knob(SP, "pages_to_scan", "abc") == -EINVAL,
+	       "pages_to_scan=abc is EINVAL");
+	tap_ok(write_knob(SP, "sleep_millisecs", "-1") == -EINVAL,
+	       "sleep_millisecs=-1 is EINVAL");
+	tap_ok(write_knob(SP, "sleep_millisecs", "4294967295") == 10 &&
+	       read_knob(SP, "sleep_millisecs", a, sizeof(a)) == 0 &&
+	       !strcmp(a, "4294967295\n") &&
+	       write_knob(SP, "sleep_millisecs", "20") == 2,
+	       "sleep_millisecs takes UINT_MAX and reads it back");
+	return tap_done();
+}
