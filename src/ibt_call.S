@@ -6,7 +6,7 @@
  * On kernels built with CONFIG_X86_KERNEL_IBT the ENDBR of every function
  * that is not address-taken in vmlinux is sealed (overwritten) at boot. An
  * indirect CALL or JMP to such an address raises #CP on CET-capable CPUs,
- * which is a kernel BUG. A RET is not tracked by IBT, so this stub pushes
+ * which is a kernel BUG. A RET is not tracked by IBT, so this trampoline pushes
  * its own return label and the target, and enters the target with RET.
  *
  * C prototype (see src/ksyms.h):
