@@ -16,8 +16,15 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 
+#include <linux/sched/mm.h>
+#include <linux/ptrace.h>
+#include <linux/pid.h>
+#include <linux/capability.h>
+
 #include <uapi/linux/samepage.h>
 #include "samepage.h"
+#include "engine.h"
+#include "ksyms.h"
 
 /**
  * copy_arg_in() - fetch a size-prefixed ioctl argument
@@ -85,6 +92,72 @@ static long ioctl_version(void __user *uarg)
 	return copy_arg_out(uarg, &ver, sizeof(ver), usize);
 }
 
+/**
+ * get_target_mm() - the mm of process @pid (0: the caller), if allowed
+ * @pid: process id in the caller's pid namespace, 0 for the caller
+ * @tgid: out: its thread group id
+ *
+ * Acting on another process needs what ptrace-attach needs
+ * (PTRACE_MODE_ATTACH_REALCREDS) or CAP_SYS_ADMIN.
+ *
+ * Return: a referenced mm (mmput() it), or ERR_PTR: -ESRCH (no such process
+ * or a zombie), -EINVAL (a kernel thread), -EPERM.
+ */
+static struct mm_struct *get_target_mm(pid_t pid, pid_t *tgid)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+
+	if (pid < 0)
+		return ERR_PTR(-ESRCH);
+	if (!pid) {
+		task = current;
+		get_task_struct(task);
+	} else {
+		rcu_read_lock();
+		task = pid_task(find_vpid(pid), PIDTYPE_TGID);
+		if (task)
+			get_task_struct(task);
+		rcu_read_unlock();
+		if (!task)
+			return ERR_PTR(-ESRCH);
+	}
+	if (task->flags & PF_KTHREAD) {
+		mm = ERR_PTR(-EINVAL);
+	} else if (task != current && !capable(CAP_SYS_ADMIN) &&
+		   !SP_CALL2(ptrace_may_access, task, PTRACE_MODE_ATTACH_REALCREDS)) {
+		mm = ERR_PTR(-EPERM);
+	} else {
+		mm = get_task_mm(task);
+		if (!mm)
+			mm = ERR_PTR(-ESRCH);
+		*tgid = task_tgid_nr(task);
+	}
+	put_task_struct(task);
+	return mm;
+}
+
+static long ioctl_register(void __user *uarg, bool reg)
+{
+	struct samepage_register r;
+	struct mm_struct *mm;
+	pid_t tgid = 0;
+	u32 usize;
+	int err;
+
+	err = copy_arg_in(uarg, &r, sizeof(r), SAMEPAGE_REGISTER_SIZE_VER0, &usize);
+	if (err)
+		return err;
+	if (r.flags || r.pad)
+		return -EINVAL;
+	mm = get_target_mm(r.pid, &tgid);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	err = reg ? sp_register_mm(mm, tgid) : sp_unregister_mm(mm);
+	mmput(mm);
+	return err;
+}
+
 static long samepage_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -95,6 +168,10 @@ static long samepage_ioctl(struct file *file, unsigned int cmd,
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(SAMEPAGE_IOC_VERSION):
 		return ioctl_version(uarg);
+	case _IOC_NR(SAMEPAGE_IOC_REGISTER):
+		return ioctl_register(uarg, true);
+	case _IOC_NR(SAMEPAGE_IOC_UNREGISTER):
+		return ioctl_register(uarg, false);
 	default:
 		return -ENOTTY;
 	}

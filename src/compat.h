@@ -35,4 +35,94 @@
 #define SP_PTE_LOCK_KSYM(X)
 #endif
 
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/rmap.h>
+#include <linux/pgtable.h>
+
+/* The low bit of folio->mapping that marks an anonymous folio. */
+#ifdef SP_HAVE_FOLIO_MAPPING_ANON
+#define SP_MAPPING_ANON		FOLIO_MAPPING_ANON
+#else
+#define SP_MAPPING_ANON		PAGE_MAPPING_ANON
+#endif
+
+static inline pmd_t sp_pmdp_get_lockless(pmd_t *pmdp)
+{
+#ifdef SP_HAVE_PMDP_GET_LOCKLESS
+	return pmdp_get_lockless(pmdp);
+#else
+	pmd_t pmd = READ_ONCE(*pmdp);
+
+	barrier();
+	return pmd;
+#endif
+}
+
+static inline void sp_mmu_range_init(struct mmu_notifier_range *range,
+				     struct vm_area_struct *vma,
+				     unsigned long start, unsigned long end)
+{
+#ifdef SP_MMU_RANGE_INIT_HAS_VMA
+	mmu_notifier_range_init(range, MMU_NOTIFY_CLEAR, 0, vma, vma->vm_mm,
+				start, end);
+#else
+	mmu_notifier_range_init(range, MMU_NOTIFY_CLEAR, 0, vma->vm_mm, start,
+				end);
+#endif
+}
+
+/* Number of PTEs mapping a small folio. */
+static inline int sp_mapcount(struct folio *folio)
+{
+#ifdef SP_HAVE_FOLIO_RMAP_PTES
+	return folio_mapcount(folio);
+#else
+	return page_mapcount(&folio->page);
+#endif
+}
+
+/*
+ * Calls to resolved functions whose arguments differ between kernels. These
+ * are macros so that this header needs nothing from ksyms.h, which includes
+ * it; they expand to SP_CALLn() (the IBT-safe trampoline) at the use site.
+ */
+#ifdef SP_HAVE_FOLIO_RMAP_PTES
+#define sp_rmap_add_anon(folio, page, vma, addr) \
+	SP_CALL6(rmap_add_anon, folio, page, 1, vma, addr, (__force int)RMAP_NONE)
+#define sp_rmap_remove(folio, page, vma) \
+	SP_CALL4(rmap_remove, folio, page, 1, vma)
+#else
+#define sp_rmap_add_anon(folio, page, vma, addr) \
+	SP_CALL4(rmap_add_anon, page, vma, addr, (__force int)RMAP_NONE)
+#define sp_rmap_remove(folio, page, vma) \
+	SP_CALL3(rmap_remove, page, vma, false)
+#endif
+
+#ifdef SP_MMU_RANGE_INIT_HAS_VMA
+#define sp_mn_range_end(range)	SP_CALL2(mn_range_end, range, false)
+#else
+#define sp_mn_range_end(range)	SP_CALL1(mn_range_end, range)
+#endif
+
+/*
+ * Map and lock a PTE. From 6.5 this fails (NULL) when the page table went
+ * away. For sparse the RCU read lock and the PTL count as taken either way
+ * (pte_unmap_unlock() drops both); a caller releases them with
+ * sp_pte_map_release() on the NULL path.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define sp_pte_offset_map_lock(mm, pmd, addr, ptl) ({			\
+	pte_t *__sp_pte = (pte_t *)SP_CALL4(pte_offset_map_lock, mm, pmd, addr, &(ptl)); \
+	__acquire(RCU);		/* what sparse cannot see the call do: */ \
+	__acquire(ptl);		/* rcu_read_lock() and the PTL */	\
+	__sp_pte;							\
+})
+#define sp_pte_map_release(ptl)	do { __release(ptl); __release(RCU); } while (0)
+#else
+#define sp_pte_offset_map_lock(mm, pmd, addr, ptl) \
+	pte_offset_map_lock(mm, pmd, addr, &(ptl))
+#define sp_pte_map_release(ptl)	__release(ptl)
+#endif
+
 #endif /* SAMEPAGE_COMPAT_H */

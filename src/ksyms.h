@@ -31,6 +31,7 @@
 	X(rmap_remove,		SP_RMAP_REMOVE_SYM,		true)	\
 	X(mn_range_start,	"__mmu_notifier_invalidate_range_start", true) \
 	X(mn_range_end,		"__mmu_notifier_invalidate_range_end", true) \
+	X(ptrace_may_access,	"ptrace_may_access",		true)	\
 	SP_PTE_LOCK_KSYM(X)
 
 struct samepage_ksyms {

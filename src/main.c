@@ -12,6 +12,7 @@
 #include <linux/init.h>
 
 #include "samepage.h"
+#include "engine.h"
 #include "ksyms.h"
 
 static char *require_symbol;
@@ -26,9 +27,15 @@ static int __init samepage_init(void)
 	err = samepage_ksyms_init(require_symbol);
 	if (err)
 		return err;
-	err = samepage_sysfs_init();
+	err = sp_merge_init();
 	if (err)
 		return err;
+	err = sp_scan_init();
+	if (err)
+		goto out_merge;
+	err = samepage_sysfs_init();
+	if (err)
+		goto out_scan;
 	err = samepage_chardev_init();
 	if (err)
 		goto out_sysfs;
@@ -37,6 +44,10 @@ static int __init samepage_init(void)
 
 out_sysfs:
 	samepage_sysfs_exit();
+out_scan:
+	sp_scan_exit();
+out_merge:
+	sp_merge_exit();
 	return err;
 }
 
@@ -44,6 +55,8 @@ static void __exit samepage_exit(void)
 {
 	samepage_chardev_exit();
 	samepage_sysfs_exit();
+	sp_scan_exit();
+	sp_merge_exit();
 	pr_info("unloaded\n");
 }
 

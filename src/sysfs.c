@@ -13,6 +13,7 @@
 #include <linux/string.h>
 
 #include "samepage.h"
+#include "engine.h"
 #include "ksyms.h"
 
 struct samepage_knobs samepage_knobs = {
@@ -49,8 +50,19 @@ static ssize_t run_store(struct kobject *kobj, struct kobj_attribute *attr,
 		return -EINVAL;
 
 	mutex_lock(&samepage_knobs.lock);
-	WRITE_ONCE(samepage_knobs.run, run);
+	if (READ_ONCE(samepage_knobs.run) != run) {
+		WRITE_ONCE(samepage_knobs.run, run);
+		if (run == SP_RUN_UNMERGE) {
+			err = sp_unmerge_all();
+			if (err) {
+				WRITE_ONCE(samepage_knobs.run, SP_RUN_STOP);
+				count = err;
+			}
+		}
+	}
 	mutex_unlock(&samepage_knobs.lock);
+	if (run == SP_RUN_MERGE)
+		sp_scan_wake();
 	return count;
 }
 static struct kobj_attribute run_attr = __ATTR_RW(run);
@@ -79,10 +91,42 @@ static struct kobj_attribute name##_attr = __ATTR_RW(name)
 SP_UINT_KNOB(pages_to_scan);
 SP_UINT_KNOB(sleep_millisecs);
 
+/* Read-only counters of the engine, in-tree meanings. */
+#define SP_COUNTER(name, expr)						\
+static ssize_t name##_show(struct kobject *kobj,			\
+			   struct kobj_attribute *attr, char *buf)	\
+{									\
+	struct sp_counters *c = &samepage_engine.c;			\
+									\
+	return sysfs_emit(buf, "%ld\n", (long)(expr));			\
+}									\
+static struct kobj_attribute name##_attr = __ATTR_RO(name)
+
+SP_COUNTER(pages_shared, READ_ONCE(c->pages_shared));
+SP_COUNTER(pages_sharing, READ_ONCE(c->pages_sharing));
+SP_COUNTER(pages_unshared, READ_ONCE(c->pages_unshared));
+SP_COUNTER(pages_volatile, READ_ONCE(c->rmap_items) - READ_ONCE(c->pages_shared) -
+	   READ_ONCE(c->pages_sharing) - READ_ONCE(c->pages_unshared));
+SP_COUNTER(pages_scanned, READ_ONCE(c->pages_scanned));
+SP_COUNTER(full_scans, READ_ONCE(c->full_scans));
+SP_COUNTER(kernel_pages_allocated, READ_ONCE(c->kernel_pages_allocated));
+SP_COUNTER(hash_collisions, READ_ONCE(c->hash_collisions));
+SP_COUNTER(general_profit, (READ_ONCE(c->pages_sharing) * (long)PAGE_SIZE) -
+	   READ_ONCE(c->rmap_items) * (long)sizeof(struct sp_rmap_item));
+
 static struct attribute *samepage_attrs[] = {
 	&run_attr.attr,
 	&pages_to_scan_attr.attr,
 	&sleep_millisecs_attr.attr,
+	&pages_shared_attr.attr,
+	&pages_sharing_attr.attr,
+	&pages_unshared_attr.attr,
+	&pages_volatile_attr.attr,
+	&pages_scanned_attr.attr,
+	&full_scans_attr.attr,
+	&kernel_pages_allocated_attr.attr,
+	&hash_collisions_attr.attr,
+	&general_profit_attr.attr,
 	NULL,
 };
 

@@ -52,4 +52,23 @@ struct samepage_version {
 
 #define SAMEPAGE_IOC_VERSION	_IOWR(SAMEPAGE_IOC_MAGIC, 0x00, struct samepage_version)
 
+/**
+ * struct samepage_register - argument of SAMEPAGE_IOC_REGISTER/UNREGISTER
+ * @size:	sizeof(struct samepage_register)
+ * @flags:	0 (whole process); other bits are reserved (EINVAL)
+ * @pid:	process (thread group) id, 0 for the caller
+ * @pad:	must be 0
+ */
+struct samepage_register {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 pad;
+};
+
+#define SAMEPAGE_REGISTER_SIZE_VER0	16
+
+#define SAMEPAGE_IOC_REGISTER	_IOW(SAMEPAGE_IOC_MAGIC, 0x01, struct samepage_register)
+#define SAMEPAGE_IOC_UNREGISTER	_IOW(SAMEPAGE_IOC_MAGIC, 0x02, struct samepage_register)
+
 #endif /* _UAPI_LINUX_SAMEPAGE_H */

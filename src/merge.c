@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpages and PTE replacement (DESIGN.md section 3).
+ *
+ * A kpage is a page samepage owns: a fresh copy of the merged content,
+ * never on the LRU (so reclaim, migration, compaction and NUMA balancing
+ * leave it alone), marked anonymous with a dummy anon_vma that every rmap
+ * walk finds empty. samepage holds one reference on it for as long as any
+ * PTE maps it, so a write fault always copies instead of reusing it, and a
+ * forked child simply maps it too. The kpage is freed when nothing maps it.
+ */
+#define pr_fmt(fmt) "samepage: " fmt
+
+#include <linux/mm.h>
+#include <linux/highmem.h>
+#include <linux/rmap.h>
+#include <linux/pagemap.h>
+#include <linux/mmu_notifier.h>
+#include <linux/slab.h>
+#include <linux/module.h>
+#include <linux/xxhash.h>
+
+#include "engine.h"
+#include "ksyms.h"
+
+static struct anon_vma *dummy_anon_vma;
+/* folio->mapping of every kpage: the dummy anon_vma plus the anon bit */
+static void *kpage_mapping __ro_after_init;
+
+int sp_merge_init(void)
+{
+	dummy_anon_vma = kzalloc(sizeof(*dummy_anon_vma), GFP_KERNEL);
+	if (!dummy_anon_vma)
+		return -ENOMEM;
+	init_rwsem(&dummy_anon_vma->rwsem);
+	atomic_set(&dummy_anon_vma->refcount, 1);
+	dummy_anon_vma->root = dummy_anon_vma;
+	dummy_anon_vma->parent = dummy_anon_vma;
+	dummy_anon_vma->rb_root = RB_ROOT_CACHED;
+	kpage_mapping = (void *)((unsigned long)dummy_anon_vma + SP_MAPPING_ANON);
+	return 0;
+}
+
+/* Only called once no kpage is left (each one holds a module reference). */
+void sp_merge_exit(void)
+{
+	synchronize_rcu();
+	kfree(dummy_anon_vma);
+}
+
+bool sp_is_kpage(struct page *page)
+{
+	return READ_ONCE(page_folio(page)->mapping) == kpage_mapping;
+}
+
+/**
+ * sp_get_anon_page() - the small anonymous page mapped at @addr, referenced
+ * @vma: VMA of @addr; caller holds the mmap lock
+ * @addr: page-aligned user address
+ *
+ * Return: the page with a reference the caller must put, NULL when nothing
+ * mergeable is mapped there, ERR_PTR(-E2BIG) for a huge PMD or large folio.
+ */
+struct page *sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *page = NULL;
+	struct folio *folio;
+	spinlock_t *ptl;
+	pte_t *ptep, pte;
+	pmd_t *pmd, pmde;
+
+	pmd = (pmd_t *)SP_CALL2(mm_find_pmd, mm, addr);
+	if (!pmd)
+		return NULL;
+	pmde = sp_pmdp_get_lockless(pmd);
+	if (pmd_trans_huge(pmde))
+		return ERR_PTR(-E2BIG);
+	if (!pmd_present(pmde))
+		return NULL;
+	ptep = sp_pte_offset_map_lock(mm, pmd, addr, ptl);
+	if (!ptep) {
+		sp_pte_map_release(ptl);
+		return NULL;
+	}
+	pte = ptep_get(ptep);
+	if (pte_present(pte) && !pte_special(pte) && pfn_valid(pte_pfn(pte))) {
+		page = pfn_to_page(pte_pfn(pte));
+		folio = page_folio(page);
+		if (!folio_test_anon(folio) || folio_test_ksm(folio)) {
+			page = NULL;
+		} else if (folio_test_large(folio)) {
+			page = ERR_PTR(-E2BIG);
+		} else {
+			folio_get(folio);
+		}
+	}
+	pte_unmap_unlock(ptep, ptl);
+	return page;
+}
+
+/**
+ * sp_kpage_new() - a new kpage holding a copy of @src
+ * @src: the content (the caller holds a reference)
+ * @hash: xxh64 of that content
+ *
+ * The kpage is set up under its folio lock as DESIGN.md 3 requires, then
+ * left unlocked. It takes a module reference, dropped when it is freed.
+ *
+ * Return: its stable node (not yet in the tree), or NULL.
+ */
+struct sp_stable_node *sp_kpage_new(struct page *src, u64 hash)
+{
+	struct samepage_engine *e = &samepage_engine;
+	struct sp_stable_node *node;
+	struct folio *folio;
+	struct page *kpage;
+
+	if (e->max_kernel_pages && e->c.kernel_pages_allocated >= e->max_kernel_pages)
+		return NULL;
+	node = kzalloc(sizeof(*node), GFP_KERNEL);
+	if (!node)
+		return NULL;
+	kpage = alloc_page(GFP_HIGHUSER);
+	if (!kpage || !try_module_get(THIS_MODULE)) {
+		if (kpage)
+			__free_page(kpage);
+		kfree(node);
+		return NULL;
+	}
+	folio = page_folio(kpage);
+	__folio_set_locked(folio);
+	copy_highpage(kpage, src);
+	__folio_mark_uptodate(folio);
+	__folio_set_swapbacked(folio);
+	folio->index = 0;
+	WRITE_ONCE(folio->mapping, kpage_mapping);
+	folio_unlock(folio);
+
+	node->kpage = kpage;
+	node->hash = hash;
+	INIT_HLIST_HEAD(&node->items);
+	list_add_tail(&node->list, &e->kpages);
+	e->c.kernel_pages_allocated++;
+	return node;
+}
+
+/* @item now maps @node's kpage. */
+void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node)
+{
+	if (node->sharers++)
+		samepage_engine.c.pages_sharing++;
+	else
+		sp_stable_insert(node);
+	item->node = node;
+	hlist_add_head(&item->nlink, &node->items);
+}
+
+/* @item no longer maps its kpage (COW, unmerge, unmap or teardown). */
+void sp_item_unlink(struct sp_rmap_item *item)
+{
+	struct sp_stable_node *node = item->node;
+
+	if (!node)
+		return;
+	hlist_del(&item->nlink);
+	item->node = NULL;
+	if (--node->sharers)
+		samepage_engine.c.pages_sharing--;
+	else
+		sp_stable_erase(node);
+}
+
+/*
+ * Free every kpage that no PTE maps any more. Items still linked to one are
+ * stale (their address was unmapped or COWed since the last visit).
+ */
+void sp_kpage_prune(void)
+{
+	struct samepage_engine *e = &samepage_engine;
+	struct sp_stable_node *node, *tmp;
+
+	list_for_each_entry_safe(node, tmp, &e->kpages, list) {
+		struct folio *folio = page_folio(node->kpage);
+
+		if (folio_mapped(folio))
+			continue;
+		while (!hlist_empty(&node->items))
+			sp_item_unlink(hlist_entry(node->items.first,
+						   struct sp_rmap_item, nlink));
+		sp_stable_erase(node);
+		list_del(&node->list);
+		folio_put(folio);
+		kfree(node);
+		e->c.kernel_pages_allocated--;
+		module_put(THIS_MODULE);
+	}
+}
+
+static int pages_differ(struct page *a, struct page *b)
+{
+	char *pa = kmap_local_page(a), *pb = kmap_local_page(b);
+	int ret = memcmp(pa, pb, PAGE_SIZE);
+
+	kunmap_local(pb);
+	kunmap_local(pa);
+	return ret;
+}
+
+/**
+ * sp_replace_page() - map @kpage at @addr in place of @page
+ * @vma: the VMA; the caller holds its mm's mmap lock for read
+ * @addr: user address of @page
+ * @page: the page mapped there now; the caller holds a reference and the
+ *	folio lock
+ * @kpage: the kpage, holding the same content; the caller holds its lock
+ *
+ * Mirrors in-tree write_protect_page() + replace_page() in one PTL section:
+ * clear and flush the PTE, refuse if anything but the mapping and the
+ * caller pins the page (GUP, O_DIRECT), confirm the content, then install a
+ * read-only PTE to @kpage. The whole change sits inside an mmu_notifier
+ * range so secondary MMUs (KVM) drop their copy.
+ *
+ * Return: 0, or -EAGAIN if the page changed, moved or is pinned.
+ */
+int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
+		    struct page *page, struct page *kpage)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct folio *folio = page_folio(page);
+	struct folio *kfolio = page_folio(kpage);
+	struct mmu_notifier_range range;
+	bool notify = mm_has_notifiers(mm);
+	int err = -EAGAIN;
+	spinlock_t *ptl;
+	pte_t *ptep, entry, newpte;
+	pmd_t *pmd, pmde;
+
+	pmd = (pmd_t *)SP_CALL2(mm_find_pmd, mm, addr);
+	if (!pmd)
+		return -EAGAIN;
+	pmde = sp_pmdp_get_lockless(pmd);
+	if (!pmd_present(pmde) || pmd_trans_huge(pmde))
+		return -EAGAIN;
+
+	sp_mmu_range_init(&range, vma, addr, addr + PAGE_SIZE);
+	if (notify)
+		SP_CALL1(mn_range_start, &range);
+	ptep = sp_pte_offset_map_lock(mm, pmd, addr, ptl);
+	if (!ptep) {
+		sp_pte_map_release(ptl);
+		goto out_mn;
+	}
+	entry = ptep_get(ptep);
+	if (!pte_present(entry) || pte_pfn(entry) != page_to_pfn(page))
+		goto out_unlock;
+
+	entry = __pte(SP_CALL3(ptep_clear_flush, vma, addr, ptep));
+	/* mapcount + our reference (+ swap cache) is all that may pin it */
+	if (sp_mapcount(folio) + 1 + folio_test_swapcache(folio) !=
+	    folio_ref_count(folio) || pages_differ(page, kpage)) {
+		set_pte_at(mm, addr, ptep, entry);
+		goto out_unlock;
+	}
+	if (pte_dirty(entry))
+		folio_mark_dirty(folio);
+
+	folio_get(kfolio);
+	sp_rmap_add_anon(kfolio, kpage, vma, addr);
+	newpte = pte_wrprotect(mk_pte(kpage, vma->vm_page_prot));
+	if (pte_soft_dirty(entry))
+		newpte = pte_mksoft_dirty(newpte);
+	set_pte_at(mm, addr, ptep, newpte);
+
+	sp_rmap_remove(folio, page, vma);
+	folio_put(folio);	/* the old PTE's reference */
+	err = 0;
+out_unlock:
+	pte_unmap_unlock(ptep, ptl);
+out_mn:
+	if (notify)
+		sp_mn_range_end(&range);
+	return err;
+}
+
+/**
+ * sp_unmerge_mm() - give every kpage mapping of @mm back as a private copy
+ * @mm: the address space; the caller holds a reference (mmget)
+ *
+ * Faults each address that maps a kpage with FAULT_FLAG_UNSHARE, which
+ * copies (samepage's own reference forbids reuse) and works on read-only
+ * mappings too, until none is left. Synchronous.
+ *
+ * Return: 0, -EINTR on a fatal signal, -ENOMEM/-EFAULT if a fault failed.
+ */
+int sp_unmerge_mm(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	int err = 0;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma) {
+		if (!sp_vma_eligible(vma))
+			continue;
+		for (addr = vma->vm_start; addr < vma->vm_end && !err;
+		     addr += PAGE_SIZE) {
+			struct page *page;
+			vm_fault_t ret;
+			bool merged;
+
+			for (;;) {
+				page = sp_get_anon_page(vma, addr);
+				if (IS_ERR_OR_NULL(page))
+					break;
+				merged = sp_is_kpage(page);
+				put_page(page);
+				if (!merged)
+					break;
+				if (fatal_signal_pending(current)) {
+					err = -EINTR;
+					break;
+				}
+				ret = handle_mm_fault(vma, addr,
+						      FAULT_FLAG_UNSHARE | FAULT_FLAG_REMOTE,
+						      NULL);
+				if (ret & VM_FAULT_OOM) {
+					err = -ENOMEM;
+					break;
+				}
+				if (ret & VM_FAULT_ERROR) {
+					err = -EFAULT;
+					break;
+				}
+				cond_resched();
+			}
+		}
+		if (err)
+			break;
+	}
+	mmap_read_unlock(mm);
+	return err;
+}
