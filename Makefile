@@ -35,7 +35,7 @@ build/samepagectl: src/ctl/samepagectl.c include/uapi/linux/samepage.h VERSION
 # initramfs, which has no libc.
 tests: $(TEST_BINS)
 
-build/tests/%: tests/%.c tests/tap.h include/uapi/linux/samepage.h
+build/tests/%: tests/%.c tests/tap.h tests/sp.h include/uapi/linux/samepage.h
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS_USER) -static -o $@ $<
 

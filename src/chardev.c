@@ -140,6 +140,7 @@ static struct mm_struct *get_target_mm(pid_t pid, pid_t *tgid)
 static long ioctl_register(void __user *uarg, bool reg)
 {
 	struct samepage_register r;
+	unsigned long start = 0, end = 0;
 	struct mm_struct *mm;
 	pid_t tgid = 0;
 	u32 usize;
@@ -148,12 +149,21 @@ static long ioctl_register(void __user *uarg, bool reg)
 	err = copy_arg_in(uarg, &r, sizeof(r), SAMEPAGE_REGISTER_SIZE_VER0, &usize);
 	if (err)
 		return err;
-	if (r.flags || r.pad)
+	if ((r.flags & ~SAMEPAGE_REGISTER_RANGE) || r.pad)
 		return -EINVAL;
+	if (r.flags & SAMEPAGE_REGISTER_RANGE) {
+		if (!r.len || !PAGE_ALIGNED(r.start) || !PAGE_ALIGNED(r.len) ||
+		    r.start >= TASK_SIZE || r.len > TASK_SIZE - r.start)
+			return -EINVAL;
+		start = r.start;
+		end = r.start + r.len;
+	} else if (r.start || r.len) {
+		return -EINVAL;
+	}
 	mm = get_target_mm(r.pid, &tgid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	err = reg ? sp_register_mm(mm, tgid) : sp_unregister_mm(mm);
+	err = reg ? sp_register(mm, tgid, start, end) : sp_unregister(mm, start, end);
 	mmput(mm);
 	return err;
 }

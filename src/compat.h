@@ -72,6 +72,20 @@ static inline void sp_mmu_range_init(struct mmu_notifier_range *range,
 #endif
 }
 
+/*
+ * One anonymous page less in @mm's rss. add_mm_counter() does not link from
+ * a module (its rss_stat tracepoint is not exported), so this is the
+ * counter update alone: an atomic up to 6.1, a percpu_counter after.
+ */
+static inline void sp_dec_anon_rss(struct mm_struct *mm)
+{
+#ifdef SP_HAVE_PERCPU_RSS
+	percpu_counter_add(&mm->rss_stat[MM_ANONPAGES], -1);
+#else
+	atomic_long_dec(&mm->rss_stat.count[MM_ANONPAGES]);
+#endif
+}
+
 /* Number of PTEs mapping a small folio. */
 static inline int sp_mapcount(struct folio *folio)
 {

@@ -2,8 +2,7 @@
 /*
  * The merge engine's objects, shared by scan.c (the kthread and the cursor),
  * tree.c (hash-first stable and unstable trees) and merge.c (kpages and PTE
- * replacement). Everything here is protected by samepage_engine.lock unless
- * a field says otherwise.
+ * replacement). Everything here is protected by samepage_engine.lock.
  */
 #ifndef SAMEPAGE_ENGINE_H
 #define SAMEPAGE_ENGINE_H
@@ -14,22 +13,32 @@
 #include <linux/xarray.h>
 #include <linux/mm_types.h>
 
+/*
+ * Trees are ordered by (nid, hash). nid is the page's NUMA node when
+ * merge_across_nodes is 0, else 0, so that pages of different nodes never
+ * meet; in-tree KSM keeps one tree per node for the same effect.
+ */
+struct sp_key {
+	int nid;
+	u64 hash;
+};
+
 /**
- * struct sp_stable_node - one kpage and the content hash that finds it
- * @rb: in samepage_engine.stable, ordered by @hash
+ * struct sp_stable_node - one kpage and the key that finds it
+ * @rb: in samepage_engine.stable while @in_tree
  * @list: in samepage_engine.kpages (every kpage, in the tree or not)
- * @hash: xxh64 of the kpage's content
- * @kpage: the module-owned page (one reference held by samepage)
- * @sharers: rmap_items that samepage merged into @kpage and still sees
- *	mapping it (forked children map it too, uncounted, as in-tree KSM)
- * @in_tree: @rb is linked
  * @items: the rmap_items merged into @kpage (sp_rmap_item.nlink)
+ * @key: node and content hash of @kpage
+ * @kpage: the module-owned page (one reference held by samepage)
+ * @sharers: number of @items; forked children map @kpage too, uncounted,
+ *	as in-tree KSM does not count them either
+ * @in_tree: @rb is linked (the node has sharers)
  */
 struct sp_stable_node {
 	struct rb_node rb;
 	struct list_head list;
 	struct hlist_head items;
-	u64 hash;
+	struct sp_key key;
 	struct page *kpage;
 	unsigned int sharers;
 	bool in_tree;
@@ -37,26 +46,35 @@ struct sp_stable_node {
 
 /**
  * struct sp_rmap_item - what samepage knows of one scanned address
- * @hash: content hash at the previous visit (volatility test)
+ * @key: node and content hash at the previous visit (volatility test)
  * @node: the stable node this address was merged into, or NULL
  * @nlink: in @node->items
- * @unstable: the item is in this pass's unstable tree
- * @seen: @hash is valid
  * @rb: in samepage_engine.unstable while @unstable and @seq is this pass
  * @seq: full_scans value of the pass whose unstable tree holds @rb
  * @slot: owner, for the unstable-tree partner lookup
  * @addr: user address (page aligned)
+ * @unstable: counted in pages_unshared
+ * @seen: @key is valid
+ * @zero: samepage mapped the shared zero page here (ksm_zero_pages)
  */
 struct sp_rmap_item {
-	u64 hash;
+	struct sp_key key;
 	struct sp_stable_node *node;
 	struct hlist_node nlink;
-	bool unstable;
-	bool seen;
 	struct rb_node rb;
 	unsigned long seq;
 	struct sp_mm_slot *slot;
 	unsigned long addr;
+	bool unstable;
+	bool seen;
+	bool zero;
+};
+
+/* A registered address range [start, end) of a slot. */
+struct sp_range {
+	struct list_head list;
+	unsigned long start;
+	unsigned long end;
 };
 
 /**
@@ -64,18 +82,20 @@ struct sp_rmap_item {
  * @list: in samepage_engine.slots (round-robin scan order)
  * @mm: mmgrab()ed; the address space is used only after mmget_not_zero()
  * @items: sp_rmap_item by page index (addr >> PAGE_SHIFT)
+ * @ranges: registered sp_ranges when not @whole
+ * @whole: the whole process is registered
  * @pid: tgid that registered, for listings
  */
 struct sp_mm_slot {
 	struct list_head list;
 	struct mm_struct *mm;
 	struct xarray items;
+	struct list_head ranges;
+	bool whole;
 	pid_t pid;
 };
 
-/**
- * struct sp_counters - counters of /sys/kernel/mm/samepage, in-tree meanings
- */
+/* Counters of /sys/kernel/mm/samepage, in-tree meanings. */
 struct sp_counters {
 	unsigned long pages_shared;	/* stable nodes in the tree */
 	unsigned long pages_sharing;	/* sharers beyond the first, summed */
@@ -83,6 +103,9 @@ struct sp_counters {
 	unsigned long rmap_items;	/* every item (volatile = the rest) */
 	unsigned long pages_scanned;
 	unsigned long full_scans;
+	unsigned long stable_node_chains;
+	unsigned long stable_node_dups;
+	unsigned long ksm_zero_pages;
 	unsigned long kernel_pages_allocated;
 	unsigned long hash_collisions;
 	unsigned long pages_skipped_thp;
@@ -94,45 +117,51 @@ struct samepage_engine {
 	struct rb_root stable;
 	struct rb_root unstable;
 	struct list_head kpages;
-	/* scan cursor */
-	struct sp_mm_slot *cur;
-	unsigned long cur_addr;
+	struct sp_mm_slot *cur;		/* scan cursor: slot ... */
+	unsigned long cur_addr;		/* ... and next address in it */
 	struct sp_counters c;
-	unsigned long max_kernel_pages;
 };
 
 extern struct samepage_engine samepage_engine;
 
 /* tree.c */
-struct sp_stable_node *sp_stable_find(u64 hash);
+struct sp_stable_node *sp_stable_find(const struct sp_key *key);
 struct sp_stable_node *sp_stable_next(struct sp_stable_node *node);
 void sp_stable_insert(struct sp_stable_node *node);
 void sp_stable_erase(struct sp_stable_node *node);
-struct sp_rmap_item *sp_unstable_find(u64 hash);
+struct sp_rmap_item *sp_unstable_find(const struct sp_key *key);
+struct sp_rmap_item *sp_unstable_next(struct sp_rmap_item *item);
 void sp_unstable_insert(struct sp_rmap_item *item);
 void sp_unstable_erase(struct sp_rmap_item *item);
 void sp_unstable_reset(void);
 
 /* merge.c */
-void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
-void sp_item_unlink(struct sp_rmap_item *item);
+enum sp_pte_kind { SP_PTE_NONE, SP_PTE_ANON, SP_PTE_ZERO, SP_PTE_HUGE };
+
 int sp_merge_init(void);
 void sp_merge_exit(void);
 bool sp_is_kpage(struct page *page);
-struct page *sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr);
-struct sp_stable_node *sp_kpage_new(struct page *src, u64 hash);
+bool sp_pages_equal(struct page *a, struct page *b);
+enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
+				  struct page **pagep);
+struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key);
+void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
+void sp_item_unlink(struct sp_rmap_item *item);
 void sp_kpage_prune(void);
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage);
-int sp_unmerge_mm(struct mm_struct *mm);
+int sp_unmerge_range(struct mm_struct *mm, unsigned long start,
+		     unsigned long end);
 
 /* scan.c */
 int sp_scan_init(void);
 void sp_scan_exit(void);
 void sp_scan_wake(void);
-int sp_register_mm(struct mm_struct *mm, pid_t pid);
-int sp_unregister_mm(struct mm_struct *mm);
+int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
+		unsigned long end);
+int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end);
 int sp_unmerge_all(void);
 bool sp_vma_eligible(struct vm_area_struct *vma);
+bool sp_engine_has_kpages(void);
 
 #endif /* SAMEPAGE_ENGINE_H */

@@ -20,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/xxhash.h>
 
+#include "samepage.h"
 #include "engine.h"
 #include "ksyms.h"
 
@@ -54,74 +55,90 @@ bool sp_is_kpage(struct page *page)
 }
 
 /**
- * sp_get_anon_page() - the small anonymous page mapped at @addr, referenced
+ * sp_get_anon_page() - what is mapped at @addr
  * @vma: VMA of @addr; caller holds the mmap lock
  * @addr: page-aligned user address
+ * @pagep: out: for SP_PTE_ANON, the small anonymous page, referenced (the
+ *	caller puts it)
  *
- * Return: the page with a reference the caller must put, NULL when nothing
- * mergeable is mapped there, ERR_PTR(-E2BIG) for a huge PMD or large folio.
+ * Return: SP_PTE_ANON, SP_PTE_ZERO (the shared zero page), SP_PTE_HUGE (a
+ * PMD-mapped THP or a large folio: not merged) or SP_PTE_NONE (nothing
+ * mergeable: not present, swapped, a KSM page, a special mapping).
  */
-struct page *sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr)
+enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
+				  struct page **pagep)
 {
+	enum sp_pte_kind kind = SP_PTE_NONE;
 	struct mm_struct *mm = vma->vm_mm;
-	struct page *page = NULL;
 	struct folio *folio;
+	struct page *page;
 	spinlock_t *ptl;
 	pte_t *ptep, pte;
 	pmd_t *pmd, pmde;
 
 	pmd = (pmd_t *)SP_CALL2(mm_find_pmd, mm, addr);
 	if (!pmd)
-		return NULL;
+		return SP_PTE_NONE;
 	pmde = sp_pmdp_get_lockless(pmd);
 	if (pmd_trans_huge(pmde))
-		return ERR_PTR(-E2BIG);
+		return SP_PTE_HUGE;
 	if (!pmd_present(pmde))
-		return NULL;
+		return SP_PTE_NONE;
 	ptep = sp_pte_offset_map_lock(mm, pmd, addr, ptl);
 	if (!ptep) {
 		sp_pte_map_release(ptl);
-		return NULL;
+		return SP_PTE_NONE;
 	}
 	pte = ptep_get(ptep);
-	if (pte_present(pte) && !pte_special(pte) && pfn_valid(pte_pfn(pte))) {
-		page = pfn_to_page(pte_pfn(pte));
-		folio = page_folio(page);
-		if (!folio_test_anon(folio) || folio_test_ksm(folio)) {
-			page = NULL;
-		} else if (folio_test_large(folio)) {
-			page = ERR_PTR(-E2BIG);
-		} else {
-			folio_get(folio);
-		}
+	if (!pte_present(pte))
+		goto out;
+	if (is_zero_pfn(pte_pfn(pte))) {
+		kind = SP_PTE_ZERO;
+		goto out;
 	}
+	if (pte_special(pte) || !pfn_valid(pte_pfn(pte)))
+		goto out;
+	page = pfn_to_page(pte_pfn(pte));
+	folio = page_folio(page);
+	if (!folio_test_anon(folio) || folio_test_ksm(folio))
+		goto out;
+	if (folio_test_large(folio)) {
+		kind = SP_PTE_HUGE;
+		goto out;
+	}
+	folio_get(folio);
+	*pagep = page;
+	kind = SP_PTE_ANON;
+out:
 	pte_unmap_unlock(ptep, ptl);
-	return page;
+	return kind;
 }
 
 /**
  * sp_kpage_new() - a new kpage holding a copy of @src
  * @src: the content (the caller holds a reference)
- * @hash: xxh64 of that content
+ * @key: node and xxh64 of that content
  *
  * The kpage is set up under its folio lock as DESIGN.md 3 requires, then
  * left unlocked. It takes a module reference, dropped when it is freed.
  *
  * Return: its stable node (not yet in the tree), or NULL.
  */
-struct sp_stable_node *sp_kpage_new(struct page *src, u64 hash)
+struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key)
 {
 	struct samepage_engine *e = &samepage_engine;
+	unsigned long max = READ_ONCE(samepage_knobs.max_kernel_pages);
 	struct sp_stable_node *node;
 	struct folio *folio;
 	struct page *kpage;
 
-	if (e->max_kernel_pages && e->c.kernel_pages_allocated >= e->max_kernel_pages)
+	if (max && e->c.kernel_pages_allocated >= max)
 		return NULL;
 	node = kzalloc(sizeof(*node), GFP_KERNEL);
 	if (!node)
 		return NULL;
-	kpage = alloc_page(GFP_HIGHUSER);
+	/* on the candidate's own node: merge_across_nodes=0 must keep it there */
+	kpage = alloc_pages_node(page_to_nid(src), GFP_HIGHUSER | __GFP_THISNODE, 0);
 	if (!kpage || !try_module_get(THIS_MODULE)) {
 		if (kpage)
 			__free_page(kpage);
@@ -138,7 +155,7 @@ struct sp_stable_node *sp_kpage_new(struct page *src, u64 hash)
 	folio_unlock(folio);
 
 	node->kpage = kpage;
-	node->hash = hash;
+	node->key = *key;
 	INIT_HLIST_HEAD(&node->items);
 	list_add_tail(&node->list, &e->kpages);
 	e->c.kernel_pages_allocated++;
@@ -197,14 +214,23 @@ void sp_kpage_prune(void)
 	}
 }
 
-static int pages_differ(struct page *a, struct page *b)
+static bool page_is_zero(struct page *page)
+{
+	void *p = kmap_local_page(page);
+	bool zero = !memchr_inv(p, 0, PAGE_SIZE);
+
+	kunmap_local(p);
+	return zero;
+}
+
+bool sp_pages_equal(struct page *a, struct page *b)
 {
 	char *pa = kmap_local_page(a), *pb = kmap_local_page(b);
-	int ret = memcmp(pa, pb, PAGE_SIZE);
+	bool eq = !memcmp(pa, pb, PAGE_SIZE);
 
 	kunmap_local(pb);
 	kunmap_local(pa);
-	return ret;
+	return eq;
 }
 
 /**
@@ -213,7 +239,8 @@ static int pages_differ(struct page *a, struct page *b)
  * @addr: user address of @page
  * @page: the page mapped there now; the caller holds a reference and the
  *	folio lock
- * @kpage: the kpage, holding the same content; the caller holds its lock
+ * @kpage: the kpage, holding the same content, locked by the caller; or
+ *	NULL to map the shared zero page in place of an all-zero @page
  *
  * Mirrors in-tree write_protect_page() + replace_page() in one PTL section:
  * clear and flush the PTE, refuse if anything but the mapping and the
@@ -228,7 +255,7 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct folio *folio = page_folio(page);
-	struct folio *kfolio = page_folio(kpage);
+	struct folio *kfolio = kpage ? page_folio(kpage) : NULL;
 	struct mmu_notifier_range range;
 	bool notify = mm_has_notifiers(mm);
 	int err = -EAGAIN;
@@ -258,16 +285,28 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 	entry = __pte(SP_CALL3(ptep_clear_flush, vma, addr, ptep));
 	/* mapcount + our reference (+ swap cache) is all that may pin it */
 	if (sp_mapcount(folio) + 1 + folio_test_swapcache(folio) !=
-	    folio_ref_count(folio) || pages_differ(page, kpage)) {
+	    folio_ref_count(folio) ||
+	    !(kpage ? sp_pages_equal(page, kpage) : page_is_zero(page))) {
 		set_pte_at(mm, addr, ptep, entry);
 		goto out_unlock;
 	}
 	if (pte_dirty(entry))
 		folio_mark_dirty(folio);
 
-	folio_get(kfolio);
-	sp_rmap_add_anon(kfolio, kpage, vma, addr);
-	newpte = pte_wrprotect(mk_pte(kpage, vma->vm_page_prot));
+	if (kpage) {
+		folio_get(kfolio);
+		sp_rmap_add_anon(kfolio, kpage, vma, addr);
+		newpte = pte_wrprotect(mk_pte(kpage, vma->vm_page_prot));
+	} else {
+		/*
+		 * The shared zero page: a special PTE, never dirty (in-tree KSM
+		 * reads "zero pfn + dirty" as its own zero page), and one
+		 * anonymous page less in the rss counters.
+		 */
+		newpte = pte_mkspecial(pfn_pte(page_to_pfn(ZERO_PAGE(addr)),
+					       vma->vm_page_prot));
+		sp_dec_anon_rss(mm);
+	}
 	if (pte_soft_dirty(entry))
 		newpte = pte_mksoft_dirty(newpte);
 	set_pte_at(mm, addr, ptep, newpte);
@@ -283,41 +322,60 @@ out_mn:
 	return err;
 }
 
+/* Does @addr map something samepage merged (a kpage or, with @zero, 0)? */
+static bool maps_merged(struct vm_area_struct *vma, unsigned long addr, bool zero)
+{
+	struct page *page;
+	bool merged;
+
+	switch (sp_get_anon_page(vma, addr, &page)) {
+	case SP_PTE_ANON:
+		merged = sp_is_kpage(page);
+		put_page(page);
+		return merged;
+	case SP_PTE_ZERO:
+		return zero;
+	default:
+		return false;
+	}
+}
+
 /**
- * sp_unmerge_mm() - give every kpage mapping of @mm back as a private copy
+ * sp_unmerge_range() - give every merged page of [@start, @end) back
  * @mm: the address space; the caller holds a reference (mmget)
+ * @start: page-aligned start
+ * @end: page-aligned end
  *
- * Faults each address that maps a kpage with FAULT_FLAG_UNSHARE, which
- * copies (samepage's own reference forbids reuse) and works on read-only
- * mappings too, until none is left. Synchronous.
+ * Faults each address that maps a kpage, or a zero page samepage mapped
+ * there (an rmap_item says which), with FAULT_FLAG_UNSHARE, which copies
+ * (samepage's own reference forbids reuse) and works on read-only mappings
+ * too, until none is left. Synchronous. The engine lock is held.
  *
  * Return: 0, -EINTR on a fatal signal, -ENOMEM/-EFAULT if a fault failed.
  */
-int sp_unmerge_mm(struct mm_struct *mm)
+int sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
+	struct sp_mm_slot *slot = NULL, *s;
 	struct vm_area_struct *vma;
 	unsigned long addr;
 	int err = 0;
-	VMA_ITERATOR(vmi, mm, 0);
+	VMA_ITERATOR(vmi, mm, start);
 
+	list_for_each_entry(s, &samepage_engine.slots, list)
+		if (s->mm == mm)
+			slot = s;
 	mmap_read_lock(mm);
-	for_each_vma(vmi, vma) {
+	for_each_vma_range(vmi, vma, end) {
 		if (!sp_vma_eligible(vma))
 			continue;
-		for (addr = vma->vm_start; addr < vma->vm_end && !err;
-		     addr += PAGE_SIZE) {
-			struct page *page;
+		for (addr = max(vma->vm_start, start);
+		     addr < min(vma->vm_end, end) && !err; addr += PAGE_SIZE) {
+			struct sp_rmap_item *item = slot ?
+				xa_load(&slot->items, addr >> PAGE_SHIFT) : NULL;
+			bool zero = item && item->zero;
 			vm_fault_t ret;
-			bool merged;
 
-			for (;;) {
-				page = sp_get_anon_page(vma, addr);
-				if (IS_ERR_OR_NULL(page))
-					break;
-				merged = sp_is_kpage(page);
-				put_page(page);
-				if (!merged)
-					break;
+			while (maps_merged(vma, addr, zero)) {
 				if (fatal_signal_pending(current)) {
 					err = -EINTR;
 					break;
@@ -325,12 +383,8 @@ int sp_unmerge_mm(struct mm_struct *mm)
 				ret = handle_mm_fault(vma, addr,
 						      FAULT_FLAG_UNSHARE | FAULT_FLAG_REMOTE,
 						      NULL);
-				if (ret & VM_FAULT_OOM) {
-					err = -ENOMEM;
-					break;
-				}
 				if (ret & VM_FAULT_ERROR) {
-					err = -EFAULT;
+					err = ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
 					break;
 				}
 				cond_resched();

@@ -19,6 +19,11 @@
  * @run: SP_RUN_*; written under @lock
  * @pages_to_scan: pages per scan batch (in-tree default 100)
  * @sleep_millisecs: sleep between batches (in-tree default 20)
+ * @use_zero_pages: map all-zero pages to the shared zero page (default 0)
+ * @max_page_sharing: most sharers of one kpage (in-tree default 256)
+ * @merge_across_nodes: merge pages of different NUMA nodes (default 1)
+ * @stable_node_chains_prune_millisecs: period of the kpage prune (2000)
+ * @max_kernel_pages: cap on kernel_pages_allocated, 0 = none (default 0)
  * @lock: serialises run changes against each other (ksm_thread_mutex)
  *
  * Readers outside @lock use READ_ONCE(); every field has the in-tree default.
@@ -27,6 +32,11 @@ struct samepage_knobs {
 	unsigned int run;
 	unsigned int pages_to_scan;
 	unsigned int sleep_millisecs;
+	unsigned int use_zero_pages;
+	int max_page_sharing;
+	unsigned int merge_across_nodes;
+	unsigned int stable_node_chains_prune_millisecs;
+	unsigned long max_kernel_pages;
 	struct mutex lock;
 };
 

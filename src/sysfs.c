@@ -20,6 +20,11 @@ struct samepage_knobs samepage_knobs = {
 	.run = SP_RUN_STOP,
 	.pages_to_scan = 100,
 	.sleep_millisecs = 20,
+	.use_zero_pages = 0,
+	.max_page_sharing = 256,
+	.merge_across_nodes = 1,
+	.stable_node_chains_prune_millisecs = 2000,
+	.max_kernel_pages = 0,
 	.lock = __MUTEX_INITIALIZER(samepage_knobs.lock),
 };
 
@@ -90,6 +95,115 @@ static struct kobj_attribute name##_attr = __ATTR_RW(name)
 
 SP_UINT_KNOB(pages_to_scan);
 SP_UINT_KNOB(sleep_millisecs);
+SP_UINT_KNOB(stable_node_chains_prune_millisecs);
+
+static ssize_t use_zero_pages_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(samepage_knobs.use_zero_pages));
+}
+
+static ssize_t use_zero_pages_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	bool value;
+
+	if (kstrtobool(buf, &value))
+		return -EINVAL;
+	WRITE_ONCE(samepage_knobs.use_zero_pages, value);
+	return count;
+}
+static struct kobj_attribute use_zero_pages_attr = __ATTR_RW(use_zero_pages);
+
+/*
+ * max_page_sharing and merge_across_nodes change how kpages are found, so
+ * like in-tree they may only change while no kpage exists (EBUSY).
+ */
+static int set_while_no_kpages(unsigned int *knob, unsigned int value)
+{
+	int err = 0;
+
+	mutex_lock(&samepage_engine.lock);
+	if (*knob != value) {
+		if (sp_engine_has_kpages()) {
+			err = -EBUSY;
+		} else {
+			WRITE_ONCE(*knob, value);
+			sp_unstable_reset();	/* keys of the old setting */
+		}
+	}
+	mutex_unlock(&samepage_engine.lock);
+	return err;
+}
+
+static ssize_t max_page_sharing_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(samepage_knobs.max_page_sharing));
+}
+
+static ssize_t max_page_sharing_store(struct kobject *kobj,
+				      struct kobj_attribute *attr,
+				      const char *buf, size_t count)
+{
+	int knob, err;
+
+	err = kstrtoint(buf, 10, &knob);
+	if (err)
+		return err;
+	if (knob < 2)	/* a kpage starts with 2 sharers */
+		return -EINVAL;
+	if (READ_ONCE(samepage_knobs.max_page_sharing) == knob)
+		return count;
+	err = set_while_no_kpages((unsigned int *)&samepage_knobs.max_page_sharing,
+				  knob);
+	return err ? err : count;
+}
+static struct kobj_attribute max_page_sharing_attr = __ATTR_RW(max_page_sharing);
+
+static ssize_t merge_across_nodes_show(struct kobject *kobj,
+				       struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(samepage_knobs.merge_across_nodes));
+}
+
+static ssize_t merge_across_nodes_store(struct kobject *kobj,
+					struct kobj_attribute *attr,
+					const char *buf, size_t count)
+{
+	unsigned long knob;
+	int err;
+
+	err = kstrtoul(buf, 10, &knob);
+	if (err)
+		return err;
+	if (knob > 1)
+		return -EINVAL;
+	err = set_while_no_kpages(&samepage_knobs.merge_across_nodes, knob);
+	return err ? err : count;
+}
+static struct kobj_attribute merge_across_nodes_attr = __ATTR_RW(merge_across_nodes);
+
+static ssize_t max_kernel_pages_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(samepage_knobs.max_kernel_pages));
+}
+
+/* samepage's own: 0 is no cap; lowering it below the count frees nothing. */
+static ssize_t max_kernel_pages_store(struct kobject *kobj,
+				      struct kobj_attribute *attr,
+				      const char *buf, size_t count)
+{
+	unsigned long value;
+
+	if (kstrtoul(buf, 10, &value))
+		return -EINVAL;
+	WRITE_ONCE(samepage_knobs.max_kernel_pages, value);
+	return count;
+}
+static struct kobj_attribute max_kernel_pages_attr = __ATTR_RW(max_kernel_pages);
 
 /* Read-only counters of the engine, in-tree meanings. */
 #define SP_COUNTER(name, expr)						\
@@ -105,14 +219,21 @@ static struct kobj_attribute name##_attr = __ATTR_RO(name)
 SP_COUNTER(pages_shared, READ_ONCE(c->pages_shared));
 SP_COUNTER(pages_sharing, READ_ONCE(c->pages_sharing));
 SP_COUNTER(pages_unshared, READ_ONCE(c->pages_unshared));
-SP_COUNTER(pages_volatile, READ_ONCE(c->rmap_items) - READ_ONCE(c->pages_shared) -
-	   READ_ONCE(c->pages_sharing) - READ_ONCE(c->pages_unshared));
+/* as in-tree: computed without locking, so never shown below 0 */
+SP_COUNTER(pages_volatile, max(0L, (long)(READ_ONCE(c->rmap_items) -
+	   READ_ONCE(c->pages_shared) - READ_ONCE(c->pages_sharing) -
+	   READ_ONCE(c->pages_unshared))));
 SP_COUNTER(pages_scanned, READ_ONCE(c->pages_scanned));
 SP_COUNTER(full_scans, READ_ONCE(c->full_scans));
 SP_COUNTER(kernel_pages_allocated, READ_ONCE(c->kernel_pages_allocated));
 SP_COUNTER(hash_collisions, READ_ONCE(c->hash_collisions));
-SP_COUNTER(general_profit, (READ_ONCE(c->pages_sharing) * (long)PAGE_SIZE) -
-	   READ_ONCE(c->rmap_items) * (long)sizeof(struct sp_rmap_item));
+SP_COUNTER(general_profit, (long)(READ_ONCE(c->pages_sharing) +
+	   READ_ONCE(c->ksm_zero_pages)) * (long)PAGE_SIZE -
+	   (long)(READ_ONCE(c->rmap_items) * sizeof(struct sp_rmap_item)));
+SP_COUNTER(ksm_zero_pages, READ_ONCE(c->ksm_zero_pages));
+SP_COUNTER(stable_node_chains, READ_ONCE(c->stable_node_chains));
+SP_COUNTER(stable_node_dups, READ_ONCE(c->stable_node_dups));
+SP_COUNTER(pages_skipped_thp, READ_ONCE(c->pages_skipped_thp));
 
 static struct attribute *samepage_attrs[] = {
 	&run_attr.attr,
@@ -127,6 +248,15 @@ static struct attribute *samepage_attrs[] = {
 	&kernel_pages_allocated_attr.attr,
 	&hash_collisions_attr.attr,
 	&general_profit_attr.attr,
+	&ksm_zero_pages_attr.attr,
+	&stable_node_chains_attr.attr,
+	&stable_node_dups_attr.attr,
+	&pages_skipped_thp_attr.attr,
+	&stable_node_chains_prune_millisecs_attr.attr,
+	&use_zero_pages_attr.attr,
+	&max_page_sharing_attr.attr,
+	&merge_across_nodes_attr.attr,
+	&max_kernel_pages_attr.attr,
 	NULL,
 };
 

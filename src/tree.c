@@ -5,14 +5,18 @@
  * In-tree KSM orders its trees by page content, so every step of a lookup is
  * a memcmp() of two pages; on near-duplicate pages each one reads most of
  * both pages. samepage orders both trees by the 64-bit xxh64 of the content
- * that the scanner computed anyway for the volatility test. A lookup is
- * O(log n) integer compares; the caller confirms an equal hash with one
- * memcmp() before merging, and counts hash_collisions when it fails.
+ * (after the NUMA node, see struct sp_key) that the scanner computed anyway
+ * for the volatility test. A lookup is O(log n) integer compares; the caller
+ * confirms an equal key with one memcmp() before merging, and counts
+ * hash_collisions when that fails.
  *
- * The stable tree holds kpages and may hold several nodes with one hash (a
- * collision); they sit next to each other and sp_stable_next() walks them.
- * The unstable tree holds at most one candidate per hash for this pass and
- * is emptied when a full pass ends. As in-tree, an item stays counted in
+ * The stable tree may hold several nodes with one key: kpages of the same
+ * content once one is full (max_page_sharing), which in-tree KSM calls the
+ * dups of a chain, and, rarely, different contents whose hashes collide.
+ * They sit next to each other and sp_stable_next() walks them.
+ *
+ * The unstable tree holds this pass's candidates, several per key when
+ * their hashes collide, and is emptied when a full pass ends. As in-tree, an item stays counted in
  * pages_unshared until the scanner visits it again: the tree is dropped at
  * once, the flags lazily (an item links into the tree of pass @seq only).
  */
@@ -30,41 +34,72 @@ static struct sp_rmap_item *item_of(const struct rb_node *rb)
 	return rb_entry(rb, struct sp_rmap_item, rb);
 }
 
-static int hash_cmp(u64 a, u64 b)
+static int key_cmp(const struct sp_key *a, const struct sp_key *b)
 {
-	return a < b ? -1 : a > b;
+	if (a->nid != b->nid)
+		return a->nid < b->nid ? -1 : 1;
+	return a->hash < b->hash ? -1 : a->hash > b->hash;
 }
 
 static int stable_cmp(const void *key, const struct rb_node *rb)
 {
-	return hash_cmp(*(const u64 *)key, stable_of(rb)->hash);
+	return key_cmp(key, &stable_of(rb)->key);
 }
 
 static bool stable_less(struct rb_node *a, const struct rb_node *b)
 {
-	return stable_of(a)->hash < stable_of(b)->hash;
+	return key_cmp(&stable_of(a)->key, &stable_of(b)->key) < 0;
 }
 
 static int unstable_cmp(const void *key, const struct rb_node *rb)
 {
-	return hash_cmp(*(const u64 *)key, item_of(rb)->hash);
+	return key_cmp(key, &item_of(rb)->key);
 }
 
 static bool unstable_less(struct rb_node *a, const struct rb_node *b)
 {
-	return item_of(a)->hash < item_of(b)->hash;
+	return key_cmp(&item_of(a)->key, &item_of(b)->key) < 0;
 }
 
-/* Leftmost stable node with @hash, or NULL. */
-struct sp_stable_node *sp_stable_find(u64 hash)
+/* Leftmost stable node with @key, or NULL. */
+struct sp_stable_node *sp_stable_find(const struct sp_key *key)
 {
-	return stable_of(rb_find_first(&hash, &samepage_engine.stable, stable_cmp));
+	return stable_of(rb_find_first(key, &samepage_engine.stable, stable_cmp));
 }
 
-/* The next stable node with the same hash as @node, or NULL. */
+/* The next stable node with the same key as @node, or NULL. */
 struct sp_stable_node *sp_stable_next(struct sp_stable_node *node)
 {
-	return stable_of(rb_next_match(&node->hash, &node->rb, stable_cmp));
+	return stable_of(rb_next_match(&node->key, &node->rb, stable_cmp));
+}
+
+/* In-tree nodes other than @node holding the same content as @node. */
+static unsigned int count_dups(struct sp_stable_node *node)
+{
+	struct sp_stable_node *n;
+	unsigned int dups = 0;
+
+	for (n = sp_stable_find(&node->key); n; n = sp_stable_next(n))
+		if (n != node && sp_pages_equal(n->kpage, node->kpage))
+			dups++;
+	return dups;
+}
+
+/*
+ * Chain accounting, in-tree meanings: a content held by two or more kpages
+ * is one stable_node_chain, and each of its kpages a stable_node_dup.
+ */
+static void account_chain(struct sp_stable_node *node, int sign)
+{
+	struct sp_counters *c = &samepage_engine.c;
+	unsigned int others = count_dups(node);
+
+	if (others == 1) {
+		c->stable_node_chains += sign;
+		c->stable_node_dups += 2 * sign;
+	} else if (others > 1) {
+		c->stable_node_dups += sign;
+	}
 }
 
 void sp_stable_insert(struct sp_stable_node *node)
@@ -72,25 +107,35 @@ void sp_stable_insert(struct sp_stable_node *node)
 	rb_add(&node->rb, &samepage_engine.stable, stable_less);
 	node->in_tree = true;
 	samepage_engine.c.pages_shared++;
+	account_chain(node, 1);
 }
 
 void sp_stable_erase(struct sp_stable_node *node)
 {
 	if (!node->in_tree)
 		return;
+	account_chain(node, -1);
 	rb_erase(&node->rb, &samepage_engine.stable);
 	node->in_tree = false;
 	samepage_engine.c.pages_shared--;
 }
 
-struct sp_rmap_item *sp_unstable_find(u64 hash)
+/* Leftmost unstable item with @key, or NULL. */
+struct sp_rmap_item *sp_unstable_find(const struct sp_key *key)
 {
-	struct rb_node *rb = rb_find(&hash, &samepage_engine.unstable, unstable_cmp);
+	struct rb_node *rb = rb_find_first(key, &samepage_engine.unstable, unstable_cmp);
 
 	return rb ? item_of(rb) : NULL;
 }
 
-/* Insert @item; the caller made sure no item with its hash is there. */
+/* The next unstable item with the same key as @item, or NULL. */
+struct sp_rmap_item *sp_unstable_next(struct sp_rmap_item *item)
+{
+	struct rb_node *rb = rb_next_match(&item->key, &item->rb, unstable_cmp);
+
+	return rb ? item_of(rb) : NULL;
+}
+
 void sp_unstable_insert(struct sp_rmap_item *item)
 {
 	rb_add(&item->rb, &samepage_engine.unstable, unstable_less);

@@ -55,18 +55,29 @@ struct samepage_version {
 /**
  * struct samepage_register - argument of SAMEPAGE_IOC_REGISTER/UNREGISTER
  * @size:	sizeof(struct samepage_register)
- * @flags:	0 (whole process); other bits are reserved (EINVAL)
+ * @flags:	0 for the whole process, or SAMEPAGE_REGISTER_RANGE; other
+ *		bits are reserved (EINVAL)
  * @pid:	process (thread group) id, 0 for the caller
  * @pad:	must be 0
+ * @start:	with SAMEPAGE_REGISTER_RANGE: page-aligned start address
+ * @len:	with SAMEPAGE_REGISTER_RANGE: page-aligned length, not 0;
+ *		without it both must be 0
+ *
+ * A whole process is inherited by nothing yet (fork/exec inheritance is a
+ * later ABI addition). Unregistering a range trims or splits registered
+ * ranges it overlaps; unregistering unmerges first, synchronously.
  */
 struct samepage_register {
 	__u32 size;
 	__u32 flags;
 	__s32 pid;
 	__u32 pad;
+	__u64 start;
+	__u64 len;
 };
 
-#define SAMEPAGE_REGISTER_SIZE_VER0	16
+#define SAMEPAGE_REGISTER_RANGE		(1U << 0)
+#define SAMEPAGE_REGISTER_SIZE_VER0	32
 
 #define SAMEPAGE_IOC_REGISTER	_IOW(SAMEPAGE_IOC_MAGIC, 0x01, struct samepage_register)
 #define SAMEPAGE_IOC_UNREGISTER	_IOW(SAMEPAGE_IOC_MAGIC, 0x02, struct samepage_register)

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by samepage's VM tests: knobs of either tree (samepage or
+ * in-tree KSM, for differential tests), pagemap PFNs, registration, waiting
+ * for full scans, and child processes driven over pipes.
+ */
+#ifndef SAMEPAGE_TEST_SP_H
+#define SAMEPAGE_TEST_SP_H
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/samepage.h>
+#include "tap.h"
+
+#define SP_TREE "/sys/kernel/mm/samepage/"
+#define KSM_TREE "/sys/kernel/mm/ksm/"
+
+static long page_size;
+
+static inline long knob_in(const char *tree, const char *name)
+{
+	char path[256], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s%s", tree, name);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		tap_bail("cannot read %s", path);
+	fclose(f);
+	return atol(buf);
+}
+
+/* Write @val to a knob: 0 or -errno. */
+static inline int set_knob_in(const char *tree, const char *name, const char *val)
+{
+	char path[256];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s%s", tree, name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+#define knob(name)		knob_in(SP_TREE, name)
+#define set_knob(name, val)	set_knob_in(SP_TREE, name, val)
+
+static inline void must_set(const char *tree, const char *name, const char *val)
+{
+	int err = set_knob_in(tree, name, val);
+
+	if (err)
+		tap_bail("%s%s <- %s: %s", tree, name, val, strerror(-err));
+}
+
+/* PFN mapped at @addr in process @pid (0: self), 0 if none. */
+static inline uint64_t pfn_of(pid_t pid, const void *addr)
+{
+	char path[64];
+	uint64_t ent = 0;
+	int fd;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/pagemap");
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || pread(fd, &ent, 8, (uintptr_t)addr / page_size * 8) != 8)
+		tap_bail("pagemap of %d: %s", pid, strerror(errno));
+	close(fd);
+	return (ent & (1ULL << 63)) ? ent & ((1ULL << 55) - 1) : 0;
+}
+
+static inline int sp_fd(void)
+{
+	static int fd = -1;
+
+	if (fd < 0)
+		fd = open(SAMEPAGE_DEVICE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		tap_bail("open %s: %s", SAMEPAGE_DEVICE, strerror(errno));
+	return fd;
+}
+
+/* REGISTER (@reg) or UNREGISTER a range of @pid (0: self); 0 or -errno. */
+static inline int sp_range(int reg, pid_t pid, const void *start, size_t len)
+{
+	struct samepage_register r = {
+		.size = sizeof(r), .pid = pid,
+		.flags = len ? SAMEPAGE_REGISTER_RANGE : 0,
+		.start = (uintptr_t)start, .len = len,
+	};
+
+	return ioctl(sp_fd(), reg ? SAMEPAGE_IOC_REGISTER : SAMEPAGE_IOC_UNREGISTER,
+		     &r) ? -errno : 0;
+}
+
+/* Wait until @tree's full_scans grew by @n; 0 on success, -1 on timeout. */
+static inline int wait_scans(const char *tree, long n)
+{
+	long start = knob_in(tree, "full_scans");
+
+	for (int i = 0; i < 3000; i++) {	/* 300 s: TCG is slow */
+		if (knob_in(tree, "full_scans") >= start + n)
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
+/* Wait until @tree's @name reads @want; 0 on success, -1 on timeout. */
+static inline int wait_knob(const char *tree, const char *name, long want)
+{
+	for (int i = 0; i < 600; i++) {
+		if (knob_in(tree, name) == want)
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
+/* A clean start: nothing merged, scanner stopped, scan counters reset. */
+static inline void sp_reset(void)
+{
+	must_set(SP_TREE, "run", "2");
+	must_set(SP_TREE, "run", "0");
+	must_set(SP_TREE, "pages_to_scan", "10000");
+	must_set(SP_TREE, "sleep_millisecs", "0");
+}
+
+static inline void sp_restore(void)
+{
+	set_knob("run", "2");
+	set_knob("run", "0");
+	set_knob("pages_to_scan", "100");
+	set_knob("sleep_millisecs", "20");
+	set_knob("use_zero_pages", "0");
+	set_knob("max_page_sharing", "256");
+	set_knob("merge_across_nodes", "1");
+}
+
+static inline void *map_pages(size_t n)
+{
+	void *p = mmap(NULL, n * page_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		tap_bail("mmap: %s", strerror(errno));
+	madvise(p, n * page_size, MADV_NOHUGEPAGE);
+	return p;
+}
+
+/* Fill a page with a pattern derived from @seed (never all zero). */
+static inline void fill_page(void *page, uint64_t seed)
+{
+	uint64_t *w = page;
+
+	for (long i = 0; i < page_size / 8; i++)
+		w[i] = (seed + 1) * 0x9e3779b97f4a7c15ULL + i;
+}
+
+/* FNV-1a of a page: the shadow checksum of the integrity tests. */
+static inline uint64_t page_sum(const void *page)
+{
+	const unsigned char *p = page;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (long i = 0; i < page_size; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * A child process driven over two pipes: it runs @setup, reports ready,
+ * then waits; each byte the parent sends runs @step(byte) in the child,
+ * whose one-byte answer goes back; byte 0 makes it exit.
+ */
+struct child {
+	pid_t pid;
+	int to, from;
+};
+
+static inline struct child spawn(void (*setup)(void *), int (*step)(int, void *),
+				 void *arg)
+{
+	int down[2], up[2];
+	struct child c;
+	char b;
+
+	if (pipe(down) || pipe(up))
+		tap_bail("pipe: %s", strerror(errno));
+	c.pid = fork();
+	if (c.pid < 0)
+		tap_bail("fork: %s", strerror(errno));
+	if (!c.pid) {
+		close(down[1]);
+		close(up[0]);
+		setup(arg);
+		b = 1;
+		if (write(up[1], &b, 1) != 1)
+			_exit(1);
+		while (read(down[0], &b, 1) == 1 && b) {
+			b = (char)step(b, arg);
+			if (write(up[1], &b, 1) != 1)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(down[0]);
+	close(up[1]);
+	c.to = down[1];
+	c.from = up[0];
+	if (read(c.from, &b, 1) != 1)
+		tap_bail("child %d did not start", c.pid);
+	return c;
+}
+
+/* Ask the child to run step @cmd; returns its answer (-1 if it died). */
+static inline int ask(struct child *c, int cmd)
+{
+	char b = (char)cmd;
+
+	if (write(c->to, &b, 1) != 1 || read(c->from, &b, 1) != 1)
+		return -1;
+	return b;
+}
+
+static inline int reap_child(struct child *c)
+{
+	char b = 0;
+	int status;
+
+	if (write(c->to, &b, 1) != 1)
+		kill(c->pid, SIGKILL);
+	close(c->to);
+	close(c->from);
+	waitpid(c->pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static inline void sp_test_init(int plan)
+{
+	page_size = sysconf(_SC_PAGESIZE);
+	tap_plan(plan);
+}
+
+#endif /* SAMEPAGE_TEST_SP_H */
