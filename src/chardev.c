@@ -125,7 +125,7 @@ static struct mm_struct *get_target_mm(pid_t pid, pid_t *tgid)
 	if (task->flags & PF_KTHREAD) {
 		mm = ERR_PTR(-EINVAL);
 	} else if (task != current && !capable(CAP_SYS_ADMIN) &&
-		   !SP_CALL2(ptrace_may_access, task, PTRACE_MODE_ATTACH_REALCREDS)) {
+		   !sp_ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS)) {
 		mm = ERR_PTR(-EPERM);
 	} else {
 		mm = get_task_mm(task);

@@ -16,6 +16,8 @@
 #include <linux/types.h>
 #include "compat.h"
 
+struct task_struct;
+
 /*
  * SAMEPAGE_KSYMS(X) lists every resolved symbol as
  *   X(field, "kallsyms name", required)
@@ -69,6 +71,17 @@ unsigned long samepage_ibt_call(unsigned long a0, unsigned long a1,
 #define SP_CALL6(sym, a, b, c, d, e, f) \
 	samepage_ibt_call(SP_A(a), SP_A(b), SP_A(c), SP_A(d), SP_A(e), \
 			  SP_A(f), samepage_ksyms.sym)
+
+/*
+ * samepage_ibt_call() returns all of RAX. A function returning a type
+ * narrower than 64 bits defines only the low bits of it (a bool only AL),
+ * so its result must be truncated to its real type: use a typed wrapper
+ * like the one below, never the raw SP_CALLn() value.
+ */
+static inline bool sp_ptrace_may_access(struct task_struct *task, unsigned int mode)
+{
+	return (u8)SP_CALL2(ptrace_may_access, task, mode);
+}
 
 /* Address of a resolved data symbol, typed. */
 #define SP_DATA(sym, type)	((type)samepage_ksyms.sym)

@@ -235,15 +235,20 @@ static enum partner_result merge_with_partner(struct vm_area_struct *vma,
 		ret = PARTNER_DIFFERENT;	/* max_kernel_pages: keep both */
 		goto out_page;
 	}
-	if (!try_merge(vma, addr, page, node->kpage))
+	/*
+	 * The partner follows only if @page merged: a kpage with one sharer
+	 * would cost a page and save none. A pinned or busy page is tried
+	 * again next pass.
+	 */
+	if (!try_merge(vma, addr, page, node->kpage)) {
 		sp_item_link(item, node);
-	if (!try_merge(pvma, partner->addr, ppage, node->kpage)) {
-		sp_unstable_erase(partner);
-		sp_item_link(partner, node);
+		if (!try_merge(pvma, partner->addr, ppage, node->kpage)) {
+			sp_unstable_erase(partner);
+			sp_item_link(partner, node);
+		}
 	}
 	if (!node->sharers)
-		sp_kpage_prune();	/* neither side merged: free it now */
-	/* a pinned or busy page is tried again next pass */
+		sp_kpage_prune();	/* nothing merged: free it now */
 	ret = item->node ? PARTNER_MERGED : PARTNER_DIFFERENT;
 out_page:
 	put_page(ppage);

@@ -66,8 +66,13 @@ static ssize_t run_store(struct kobject *kobj, struct kobj_attribute *attr,
 		}
 	}
 	mutex_unlock(&samepage_knobs.lock);
-	if (run == SP_RUN_MERGE)
+	if (run == SP_RUN_MERGE) {
 		sp_scan_wake();
+	} else {
+		/* let samepaged finish its batch: then the counters hold still */
+		mutex_lock(&samepage_engine.lock);
+		mutex_unlock(&samepage_engine.lock);
+	}
 	return count;
 }
 static struct kobj_attribute run_attr = __ATTR_RW(run);

@@ -57,6 +57,8 @@ static void compare(char *buf, const char *mps, long want_shared, long want_shar
 	madvise(buf, NPAGES * page_size, MADV_UNMERGEABLE);
 	must_set(KSM_TREE, "run", "0");
 	must_set(KSM_TREE, "max_page_sharing", "256");
+	must_set(KSM_TREE, "pages_to_scan", "100");
+	must_set(KSM_TREE, "sleep_millisecs", "20");
 
 	/* samepage */
 	sp_reset();

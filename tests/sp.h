@@ -81,15 +81,24 @@ static inline uint64_t pfn_of(pid_t pid, const void *addr)
 	return (ent & (1ULL << 63)) ? ent & ((1ULL << 55) - 1) : 0;
 }
 
-static inline int sp_fd(void)
-{
-	static int fd = -1;
+static int sp_dev_fd = -1;
 
-	if (fd < 0)
-		fd = open(SAMEPAGE_DEVICE, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+/* The test's /dev/samepage descriptor, opened on first use. */
+static inline int sp_dev(void)
+{
+	if (sp_dev_fd < 0)
+		sp_dev_fd = open(SAMEPAGE_DEVICE, O_RDONLY | O_CLOEXEC);
+	if (sp_dev_fd < 0)
 		tap_bail("open %s: %s", SAMEPAGE_DEVICE, strerror(errno));
-	return fd;
+	return sp_dev_fd;
+}
+
+/* Close it (an open descriptor holds a module reference). */
+static inline void sp_close_dev(void)
+{
+	if (sp_dev_fd >= 0)
+		close(sp_dev_fd);
+	sp_dev_fd = -1;
 }
 
 /* REGISTER (@reg) or UNREGISTER a range of @pid (0: self); 0 or -errno. */
@@ -101,7 +110,7 @@ static inline int sp_range(int reg, pid_t pid, const void *start, size_t len)
 		.start = (uintptr_t)start, .len = len,
 	};
 
-	return ioctl(sp_fd(), reg ? SAMEPAGE_IOC_REGISTER : SAMEPAGE_IOC_UNREGISTER,
+	return ioctl(sp_dev(), reg ? SAMEPAGE_IOC_REGISTER : SAMEPAGE_IOC_UNREGISTER,
 		     &r) ? -errno : 0;
 }
 

@@ -13,12 +13,17 @@
 #define KSM "/sys/kernel/mm/ksm/"
 #define SP "/sys/kernel/mm/samepage/"
 
-static const char *const knobs[] = { "run", "pages_to_scan", "sleep_millisecs" };
+static const char *const knobs[] = {
+	"run", "pages_to_scan", "sleep_millisecs", "use_zero_pages",
+	"max_page_sharing", "merge_across_nodes",
+	"stable_node_chains_prune_millisecs",
+};
 
 static const char *const inputs[] = {
 	"0", "1", "2", "3", "7", "-1", "abc", "", " ", "1a", "0x10", "+5", " 5",
 	"5 ", "5\n", "010", "4294967295", "4294967296", "-4294967296",
-	"99999999999999999999999999", "1.5", "\n", "2\n\n",
+	"99999999999999999999999999", "1.5", "\n", "2\n\n", "y", "N", "on",
+	"off", "2147483648", "-2147483649",
 };
 
 static int read_knob(const char *dir, const char *name, char *buf, size_t len)
