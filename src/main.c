@@ -24,6 +24,16 @@ static int __init samepage_init(void)
 {
 	int err;
 
+	/*
+	 * CONFIG_DEBUG_VM checks that an anon page's anon_vma root matches the
+	 * VMA's; a kpage's dummy anon_vma never does (DESIGN.md 3), so such a
+	 * kernel would BUG on the first merge. Refuse it instead.
+	 */
+	if (IS_ENABLED(CONFIG_DEBUG_VM)) {
+		pr_err("refusing to load: this kernel has CONFIG_DEBUG_VM, whose anon rmap checks samepage's pages cannot pass\n");
+		return -EOPNOTSUPP;
+	}
+
 	err = samepage_ksyms_init(require_symbol);
 	if (err)
 		return err;
