@@ -56,6 +56,8 @@ struct sp_stable_node {
  * @unstable: counted in pages_unshared
  * @seen: @key is valid
  * @zero: samepage mapped the shared zero page here (ksm_zero_pages)
+ * @age: visits so far, saturating (smart scan)
+ * @remaining_skips: visits still to skip before the next real one
  */
 struct sp_rmap_item {
 	struct sp_key key;
@@ -68,6 +70,8 @@ struct sp_rmap_item {
 	bool unstable;
 	bool seen;
 	bool zero;
+	u8 age;
+	u8 remaining_skips;
 };
 
 /* A registered address range [start, end) of a slot. */
@@ -109,6 +113,7 @@ struct sp_counters {
 	unsigned long kernel_pages_allocated;
 	unsigned long hash_collisions;
 	unsigned long pages_skipped_thp;
+	unsigned long pages_skipped;	/* by smart scan */
 };
 
 struct samepage_engine {

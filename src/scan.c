@@ -305,6 +305,45 @@ static bool merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
 	return false;
 }
 
+/*
+ * Smart scan, with in-tree KSM's ladder (6.7+): a page that has been
+ * visited three times without merging is skipped for 1, 2, 4 and then 8
+ * passes between visits, depending on how often it was visited. A skipped
+ * page leaves the unstable tree and is counted in pages_skipped. Kpages are
+ * never skipped.
+ */
+static unsigned int skip_passes(u8 age)
+{
+	if (age <= 3)
+		return 1;
+	if (age <= 5)
+		return 2;
+	if (age <= 8)
+		return 4;
+	return 8;
+}
+
+static bool smart_skip(struct sp_rmap_item *item)
+{
+	u8 age;
+
+	if (!READ_ONCE(samepage_knobs.smart_scan))
+		return false;
+	age = item->age;
+	if (age != U8_MAX)
+		item->age++;
+	if (age < 3)
+		return false;
+	if (!item->remaining_skips) {
+		item->remaining_skips = skip_passes(age);
+		return false;
+	}
+	item->remaining_skips--;
+	samepage_engine.c.pages_skipped++;
+	sp_unstable_erase(item);
+	return true;
+}
+
 static void scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 		      unsigned long addr)
 {
@@ -328,17 +367,20 @@ static void scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 	case SP_PTE_ANON:
 		break;
 	}
-	e->c.pages_scanned++;
 	item = get_item(slot, addr);
 	if (!item)
 		goto out;
 	set_zero(item, false);		/* our zero page, if any, was COWed */
 	if (sp_is_kpage(page)) {
+		e->c.pages_scanned++;
 		if (item->node && item->node->kpage != page)
 			sp_item_unlink(item);
 		goto out;		/* still merged: nothing to do */
 	}
 	sp_item_unlink(item);		/* COWed, unmapped or remapped since */
+	if (smart_skip(item))
+		goto out;
+	e->c.pages_scanned++;
 	sp_unstable_erase(item);
 
 	key = page_key(page);

@@ -25,6 +25,7 @@ struct samepage_knobs samepage_knobs = {
 	.merge_across_nodes = 1,
 	.stable_node_chains_prune_millisecs = 2000,
 	.max_kernel_pages = 0,
+	.smart_scan = 1,
 	.lock = __MUTEX_INITIALIZER(samepage_knobs.lock),
 };
 
@@ -102,24 +103,28 @@ SP_UINT_KNOB(pages_to_scan);
 SP_UINT_KNOB(sleep_millisecs);
 SP_UINT_KNOB(stable_node_chains_prune_millisecs);
 
-static ssize_t use_zero_pages_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(samepage_knobs.use_zero_pages));
-}
+/* Boolean knobs: kstrtobool() syntax, any error is EINVAL (as in-tree). */
+#define SP_BOOL_KNOB(name)						\
+static ssize_t name##_show(struct kobject *kobj,			\
+			   struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(samepage_knobs.name));	\
+}									\
+static ssize_t name##_store(struct kobject *kobj,			\
+			    struct kobj_attribute *attr,		\
+			    const char *buf, size_t count)		\
+{									\
+	bool value;							\
+									\
+	if (kstrtobool(buf, &value))					\
+		return -EINVAL;						\
+	WRITE_ONCE(samepage_knobs.name, value);				\
+	return count;							\
+}									\
+static struct kobj_attribute name##_attr = __ATTR_RW(name)
 
-static ssize_t use_zero_pages_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t count)
-{
-	bool value;
-
-	if (kstrtobool(buf, &value))
-		return -EINVAL;
-	WRITE_ONCE(samepage_knobs.use_zero_pages, value);
-	return count;
-}
-static struct kobj_attribute use_zero_pages_attr = __ATTR_RW(use_zero_pages);
+SP_BOOL_KNOB(use_zero_pages);
+SP_BOOL_KNOB(smart_scan);
 
 /*
  * max_page_sharing and merge_across_nodes change how kpages are found, so
@@ -239,6 +244,7 @@ SP_COUNTER(ksm_zero_pages, READ_ONCE(c->ksm_zero_pages));
 SP_COUNTER(stable_node_chains, READ_ONCE(c->stable_node_chains));
 SP_COUNTER(stable_node_dups, READ_ONCE(c->stable_node_dups));
 SP_COUNTER(pages_skipped_thp, READ_ONCE(c->pages_skipped_thp));
+SP_COUNTER(pages_skipped, READ_ONCE(c->pages_skipped));
 
 static struct attribute *samepage_attrs[] = {
 	&run_attr.attr,
@@ -262,6 +268,8 @@ static struct attribute *samepage_attrs[] = {
 	&max_page_sharing_attr.attr,
 	&merge_across_nodes_attr.attr,
 	&max_kernel_pages_attr.attr,
+	&smart_scan_attr.attr,
+	&pages_skipped_attr.attr,
 	NULL,
 };
 

@@ -145,6 +145,7 @@ static inline void sp_reset(void)
 	must_set(SP_TREE, "run", "0");
 	must_set(SP_TREE, "pages_to_scan", "10000");
 	must_set(SP_TREE, "sleep_millisecs", "0");
+	must_set(SP_TREE, "smart_scan", "0");	/* every page on every pass */
 }
 
 static inline void sp_restore(void)
@@ -156,6 +157,7 @@ static inline void sp_restore(void)
 	set_knob("use_zero_pages", "0");
 	set_knob("max_page_sharing", "256");
 	set_knob("merge_across_nodes", "1");
+	set_knob("smart_scan", "1");
 }
 
 static inline void *map_pages(size_t n)
