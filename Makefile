@@ -37,7 +37,7 @@ tests: $(TEST_BINS)
 
 build/tests/%: tests/%.c tests/tap.h tests/sp.h include/uapi/linux/samepage.h
 	@mkdir -p build/tests
-	$(CC) $(CFLAGS_USER) -static -o $@ $<
+	$(CC) $(CFLAGS_USER) -static -pthread -o $@ $<
 
 build/samepagectl.static: src/ctl/samepagectl.c include/uapi/linux/samepage.h VERSION
 	@mkdir -p build

@@ -20,6 +20,8 @@
 #include <linux/ptrace.h>
 #include <linux/pid.h>
 #include <linux/capability.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
 
 #include <uapi/linux/samepage.h>
 #include "samepage.h"
@@ -137,6 +139,17 @@ static struct mm_struct *get_target_mm(pid_t pid, pid_t *tgid)
 	return mm;
 }
 
+/* Validate a page-aligned, non-empty user range; sets [*start, *end). */
+static int user_range(u64 ustart, u64 len, unsigned long *start, unsigned long *end)
+{
+	if (!len || !PAGE_ALIGNED(ustart) || !PAGE_ALIGNED(len) ||
+	    ustart >= TASK_SIZE || len > TASK_SIZE - ustart)
+		return -EINVAL;
+	*start = ustart;
+	*end = ustart + len;
+	return 0;
+}
+
 static long ioctl_register(void __user *uarg, bool reg)
 {
 	struct samepage_register r;
@@ -152,11 +165,9 @@ static long ioctl_register(void __user *uarg, bool reg)
 	if ((r.flags & ~SAMEPAGE_REGISTER_RANGE) || r.pad)
 		return -EINVAL;
 	if (r.flags & SAMEPAGE_REGISTER_RANGE) {
-		if (!r.len || !PAGE_ALIGNED(r.start) || !PAGE_ALIGNED(r.len) ||
-		    r.start >= TASK_SIZE || r.len > TASK_SIZE - r.start)
-			return -EINVAL;
-		start = r.start;
-		end = r.start + r.len;
+		err = user_range(r.start, r.len, &start, &end);
+		if (err)
+			return err;
 	} else if (r.start || r.len) {
 		return -EINVAL;
 	}
@@ -166,6 +177,134 @@ static long ioctl_register(void __user *uarg, bool reg)
 	err = reg ? sp_register(mm, tgid, start, end) : sp_unregister(mm, start, end);
 	mmput(mm);
 	return err;
+}
+
+static long ioctl_merge_range(void __user *uarg)
+{
+	struct samepage_merge_range m;
+	unsigned long start, end;
+	struct mm_struct *mm;
+	pid_t tgid = 0;
+	u32 usize;
+	int err;
+
+	err = copy_arg_in(uarg, &m, sizeof(m), SAMEPAGE_MERGE_RANGE_SIZE_VER0, &usize);
+	if (err)
+		return err;
+	if (m.flags || m.pad || m.merged)
+		return -EINVAL;
+	err = user_range(m.start, m.len, &start, &end);
+	if (err)
+		return err;
+	mm = get_target_mm(m.pid, &tgid);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	err = sp_merge_range(mm, tgid, start, end, &m.merged);
+	mmput(mm);
+	return err ?: copy_arg_out(uarg, &m, sizeof(m), usize);
+}
+
+static long ioctl_proc_stat(void __user *uarg)
+{
+	struct samepage_proc_stat ps;
+	struct mm_struct *mm;
+	pid_t tgid = 0, pid;
+	u32 usize;
+	int err;
+
+	err = copy_arg_in(uarg, &ps, sizeof(ps), SAMEPAGE_PROC_STAT_SIZE_VER0, &usize);
+	if (err)
+		return err;
+	pid = ps.pid;
+	memset(&ps, 0, sizeof(ps));
+	ps.size = min_t(u32, usize, sizeof(ps));
+	mm = get_target_mm(pid, &tgid);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	ps.pid = tgid;
+	sp_fill_proc_stat(mm, &ps);
+	mmput(mm);
+	return copy_arg_out(uarg, &ps, sizeof(ps), usize);
+}
+
+static long ioctl_stats(void __user *uarg)
+{
+	struct samepage_stats st;
+	u32 usize;
+	int err;
+
+	err = copy_arg_in(uarg, &st, sizeof(st), SAMEPAGE_STATS_SIZE_VER0, &usize);
+	if (err)
+		return err;
+	if (st.pad)
+		return -EINVAL;
+	memset(&st, 0, sizeof(st));
+	st.size = min_t(u32, usize, sizeof(st));
+	sp_fill_stats(&st);
+	return copy_arg_out(uarg, &st, sizeof(st), usize);
+}
+
+/* LIST shows the processes the caller could inspect with ptrace. */
+static bool list_visible(pid_t pid)
+{
+	struct task_struct *task;
+	bool ok;
+
+	if (capable(CAP_SYS_ADMIN))
+		return true;
+	rcu_read_lock();
+	task = pid_task(find_vpid(pid), PIDTYPE_TGID);
+	if (task)
+		get_task_struct(task);
+	rcu_read_unlock();
+	if (!task)
+		return false;
+	ok = sp_ptrace_may_access(task, PTRACE_MODE_READ_REALCREDS);
+	put_task_struct(task);
+	return ok;
+}
+
+#define LIST_MAX	65536	/* processes one call looks at */
+
+/*
+ * LIST: the tracked processes the caller may see, written to the user's
+ * array of @capacity entries of @entry_size bytes; @count says how many the
+ * caller may see in all (call again with more room if it exceeds capacity).
+ */
+static long ioctl_list(void __user *uarg)
+{
+	struct samepage_proc_entry *entries;
+	struct samepage_list l;
+	u32 usize, esize, total, seen = 0;
+	int err;
+
+	err = copy_arg_in(uarg, &l, sizeof(l), SAMEPAGE_LIST_SIZE_VER0, &usize);
+	if (err)
+		return err;
+	if (l.count || l.entry_size < SAMEPAGE_PROC_ENTRY_SIZE_VER0 ||
+	    l.entry_size > PAGE_SIZE || (l.capacity && !l.entries))
+		return -EINVAL;
+	total = min_t(u32, sp_fill_list(NULL, 0), LIST_MAX);	/* how many now */
+	entries = kvcalloc(max_t(u32, total, 1), sizeof(*entries), GFP_KERNEL);
+	if (!entries)
+		return -ENOMEM;
+	total = min(sp_fill_list(entries, total), total);
+	esize = min_t(u32, l.entry_size, sizeof(*entries));
+	for (u32 i = 0; i < total && !err; i++) {
+		void __user *dst = u64_to_user_ptr(l.entries) + (u64)seen * l.entry_size;
+
+		if (!list_visible(entries[i].pid))
+			continue;
+		if (seen < l.capacity &&
+		    (copy_to_user(dst, &entries[i], esize) ||
+		     clear_user(dst + esize, l.entry_size - esize)))
+			err = -EFAULT;
+		seen++;
+	}
+	kvfree(entries);
+	l.count = seen;
+	l.entry_size = esize;
+	return err ?: copy_arg_out(uarg, &l, sizeof(l), usize);
 }
 
 static long samepage_ioctl(struct file *file, unsigned int cmd,
@@ -182,6 +321,14 @@ static long samepage_ioctl(struct file *file, unsigned int cmd,
 		return ioctl_register(uarg, true);
 	case _IOC_NR(SAMEPAGE_IOC_UNREGISTER):
 		return ioctl_register(uarg, false);
+	case _IOC_NR(SAMEPAGE_IOC_MERGE_RANGE):
+		return ioctl_merge_range(uarg);
+	case _IOC_NR(SAMEPAGE_IOC_PROC_STAT):
+		return ioctl_proc_stat(uarg);
+	case _IOC_NR(SAMEPAGE_IOC_STATS):
+		return ioctl_stats(uarg);
+	case _IOC_NR(SAMEPAGE_IOC_LIST):
+		return ioctl_list(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -12,6 +12,7 @@
 #include <linux/rbtree.h>
 #include <linux/xarray.h>
 #include <linux/mm_types.h>
+#include <uapi/linux/samepage.h>
 
 /*
  * Trees are ordered by (nid, hash). nid is the page's NUMA node when
@@ -89,6 +90,12 @@ struct sp_range {
  * @ranges: registered sp_ranges when not @whole
  * @whole: the whole process is registered
  * @pid: tgid that registered, for listings
+ * @rmap_items: its items (ksm_stat ksm_rmap_items)
+ * @merging: its items that map a kpage (ksm_merging_pages)
+ * @zero: its items that map a samepage zero page (ksm_zero_pages)
+ * @full_scans: passes completed over it
+ * @why_cur: outcomes of the pass under way (enum samepage_why)
+ * @why_last: outcomes of the last completed pass
  */
 struct sp_mm_slot {
 	struct list_head list;
@@ -97,6 +104,12 @@ struct sp_mm_slot {
 	struct list_head ranges;
 	bool whole;
 	pid_t pid;
+	unsigned long rmap_items;
+	unsigned long merging;
+	unsigned long zero;
+	unsigned long full_scans;
+	u64 why_cur[SAMEPAGE_WHY_NR];
+	u64 why_last[SAMEPAGE_WHY_NR];
 };
 
 /* Counters of /sys/kernel/mm/samepage, in-tree meanings. */
@@ -158,15 +171,37 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 int sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 		     unsigned long end);
 
-/* scan.c */
-int sp_scan_init(void);
-void sp_scan_exit(void);
-void sp_scan_wake(void);
+/* slots.c */
+struct sp_mm_slot *sp_find_slot(struct mm_struct *mm);
+struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot);
+void sp_free_slot(struct sp_mm_slot *slot);
+void sp_reap_slots(void);
+bool sp_next_span(struct sp_mm_slot *slot, unsigned long addr, unsigned long end,
+		  unsigned long *s, unsigned long *e);
+struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr);
+void sp_drop_item(struct sp_rmap_item *item);
+void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end);
+void sp_set_zero(struct sp_rmap_item *item, bool zero);
 int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
 		unsigned long end);
 int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end);
 int sp_unmerge_all(void);
+void sp_slots_exit(void);
+
+/* scan.c */
+int sp_scan_init(void);
+void sp_scan_exit(void);
+void sp_scan_wake(void);
+void sp_prune(void);
+int sp_vma_why(struct vm_area_struct *vma);
 bool sp_vma_eligible(struct vm_area_struct *vma);
 bool sp_engine_has_kpages(void);
+int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
+		   unsigned long end, u64 *merged);
+
+/* stats.c */
+void sp_fill_stats(struct samepage_stats *st);
+void sp_fill_proc_stat(struct mm_struct *mm, struct samepage_proc_stat *ps);
+u32 sp_fill_list(struct samepage_proc_entry *entries, u32 capacity);
 
 #endif /* SAMEPAGE_ENGINE_H */

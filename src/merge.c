@@ -170,6 +170,7 @@ void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node)
 	else
 		sp_stable_insert(node);
 	item->node = node;
+	item->slot->merging++;
 	hlist_add_head(&item->nlink, &node->items);
 }
 
@@ -182,6 +183,7 @@ void sp_item_unlink(struct sp_rmap_item *item)
 		return;
 	hlist_del(&item->nlink);
 	item->node = NULL;
+	item->slot->merging--;
 	if (--node->sharers)
 		samepage_engine.c.pages_sharing--;
 	else
@@ -248,7 +250,8 @@ bool sp_pages_equal(struct page *a, struct page *b)
  * read-only PTE to @kpage. The whole change sits inside an mmu_notifier
  * range so secondary MMUs (KVM) drop their copy.
  *
- * Return: 0, or -EAGAIN if the page changed, moved or is pinned.
+ * Return: 0, -EBUSY if someone else pins the page, or -EAGAIN if it
+ * changed or moved meanwhile.
  */
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage)
@@ -285,8 +288,12 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 	entry = __pte(SP_CALL3(ptep_clear_flush, vma, addr, ptep));
 	/* mapcount + our reference (+ swap cache) is all that may pin it */
 	if (sp_mapcount(folio) + 1 + folio_test_swapcache(folio) !=
-	    folio_ref_count(folio) ||
-	    !(kpage ? sp_pages_equal(page, kpage) : page_is_zero(page))) {
+	    folio_ref_count(folio)) {
+		set_pte_at(mm, addr, ptep, entry);
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	if (!(kpage ? sp_pages_equal(page, kpage) : page_is_zero(page))) {
 		set_pte_at(mm, addr, ptep, entry);
 		goto out_unlock;
 	}

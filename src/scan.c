@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The samepaged kthread, registration, and the cursor over registered mms,
- * VMAs and pages.
+ * The samepaged kthread, its cursor over registered mms, VMAs and pages,
+ * and what happens to one page.
  *
  * One pass visits every eligible page of every registered mm (or range),
  * round-robin, pages_to_scan pages per batch, sleeping sleep_millisecs
- * between batches. Per page: one xxh64 of the content. A page whose hash
- * differs from the previous pass's is volatile and goes no further (the
- * checksum test comes before any tree search). A stable page is looked up
- * by hash in the stable tree, then in the unstable tree; an equal hash is
- * confirmed by one memcmp() before anything is merged.
+ * between batches; a batch never runs past the end of a pass. Per page: one
+ * xxh64 of the content. A page whose hash differs from the previous pass's
+ * is volatile and goes no further (the checksum test comes before any tree
+ * search). A stable page is looked up by hash in the stable tree, then in
+ * the unstable tree; an equal hash is confirmed by one memcmp() before
+ * anything is merged. Every address gets one outcome per pass (enum
+ * samepage_why), the "why not merged" breakdown.
  *
  * rmap_items of addresses the cursor passes without visiting (unmapped,
  * ineligible, unregistered) are dropped as it passes, as in-tree KSM does,
@@ -20,7 +22,6 @@
 #include <linux/kthread.h>
 #include <linux/freezer.h>
 #include <linux/sched/mm.h>
-#include <linux/slab.h>
 #include <linux/highmem.h>
 #include <linux/pagemap.h>
 #include <linux/xxhash.h>
@@ -65,20 +66,40 @@ bool sp_engine_has_kpages(void)
 	return READ_ONCE(samepage_engine.c.kernel_pages_allocated) != 0;
 }
 
-/* DESIGN.md 2.2: private anonymous memory only. */
-bool sp_vma_eligible(struct vm_area_struct *vma)
+/**
+ * sp_vma_why() - may samepage merge in @vma? (DESIGN.md 2.2)
+ * @vma: the VMA
+ *
+ * Return: -1 for private anonymous memory samepage merges, else the
+ * SAMEPAGE_WHY_VMA_* reason it does not.
+ */
+int sp_vma_why(struct vm_area_struct *vma)
 {
-	vm_flags_t bad = VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO |
-			 VM_DONTEXPAND | VM_HUGETLB | VM_MIXEDMAP | VM_LOCKED |
-			 VM_LOCKONFAULT;
+	vm_flags_t other = VM_DONTEXPAND;
 
 #ifdef VM_DROPPABLE
-	bad |= VM_DROPPABLE;
+	other |= VM_DROPPABLE;
 #endif
 #ifdef CONFIG_HAVE_ARCH_USERFAULTFD_WP
-	bad |= VM_UFFD_WP;
+	other |= VM_UFFD_WP;
 #endif
-	return !(vma->vm_flags & bad) && !vma_is_dax(vma) && vma->anon_vma;
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
+		return SAMEPAGE_WHY_VMA_SHARED;
+	if (vma->vm_flags & VM_HUGETLB)
+		return SAMEPAGE_WHY_VMA_HUGETLB;
+	if (vma->vm_flags & (VM_PFNMAP | VM_IO | VM_MIXEDMAP))
+		return SAMEPAGE_WHY_VMA_IO;
+	if (vma->vm_flags & (VM_LOCKED | VM_LOCKONFAULT))
+		return SAMEPAGE_WHY_VMA_LOCKED;
+	if ((vma->vm_flags & other) || vma_is_dax(vma))
+		return SAMEPAGE_WHY_VMA_OTHER;
+	return -1;
+}
+
+/* Eligible and holding anonymous pages: worth walking. */
+bool sp_vma_eligible(struct vm_area_struct *vma)
+{
+	return sp_vma_why(vma) < 0 && vma->anon_vma;
 }
 
 static u64 page_hash(struct page *page)
@@ -104,7 +125,16 @@ static struct sp_key page_key(struct page *page)
 	return key;
 }
 
-/* Lock both pages and map @kpage (NULL: the zero page) at @addr. */
+/* The outcome of a failed sp_replace_page(). */
+static int merge_error_why(int err)
+{
+	return err == -EBUSY ? SAMEPAGE_WHY_PINNED : SAMEPAGE_WHY_RACE;
+}
+
+/*
+ * Lock both pages and map @kpage (NULL: the zero page) at @addr.
+ * Return: SAMEPAGE_WHY_MERGED, _PINNED or _RACE.
+ */
 static int try_merge(struct vm_area_struct *vma, unsigned long addr,
 		     struct page *page, struct page *kpage)
 {
@@ -112,70 +142,18 @@ static int try_merge(struct vm_area_struct *vma, unsigned long addr,
 	int err;
 
 	if (!folio_trylock(folio))
-		return -EAGAIN;
+		return SAMEPAGE_WHY_RACE;
 	if (kpage)
 		folio_lock(page_folio(kpage));
 	err = sp_replace_page(vma, addr, page, kpage);
 	if (kpage)
 		folio_unlock(page_folio(kpage));
 	folio_unlock(folio);
-	return err;
+	return err ? merge_error_why(err) : SAMEPAGE_WHY_MERGED;
 }
 
-static struct sp_rmap_item *get_item(struct sp_mm_slot *slot, unsigned long addr)
-{
-	struct sp_rmap_item *item = xa_load(&slot->items, addr >> PAGE_SHIFT);
-
-	if (item)
-		return item;
-	item = kzalloc(sizeof(*item), GFP_KERNEL);
-	if (!item)
-		return NULL;
-	item->slot = slot;
-	item->addr = addr;
-	if (xa_err(xa_store(&slot->items, addr >> PAGE_SHIFT, item, GFP_KERNEL))) {
-		kfree(item);
-		return NULL;
-	}
-	samepage_engine.c.rmap_items++;
-	return item;
-}
-
-static void set_zero(struct sp_rmap_item *item, bool zero)
-{
-	if (item->zero != zero)
-		samepage_engine.c.ksm_zero_pages += zero ? 1 : -1;
-	item->zero = zero;
-}
-
-/* Forget @item: it leaves every tree and counter. */
-static void drop_item(struct sp_rmap_item *item)
-{
-	struct sp_mm_slot *slot = item->slot;
-
-	sp_item_unlink(item);
-	sp_unstable_erase(item);
-	set_zero(item, false);
-	xa_erase(&slot->items, item->addr >> PAGE_SHIFT);
-	kfree(item);
-	samepage_engine.c.rmap_items--;
-}
-
-/* Drop the items of [@start, @end): the cursor passed them unvisited. */
-static void drop_items(struct sp_mm_slot *slot, unsigned long start,
-		       unsigned long end)
-{
-	struct sp_rmap_item *item;
-	unsigned long idx;
-
-	if (start >= end)
-		return;
-	xa_for_each_range(&slot->items, idx, item, start >> PAGE_SHIFT,
-			  (end >> PAGE_SHIFT) - 1)
-		drop_item(item);
-}
-
-enum partner_result { PARTNER_MERGED, PARTNER_DIFFERENT, PARTNER_GONE };
+/* The partner could not be used and leaves the unstable tree. */
+#define PARTNER_GONE	(-1)
 
 /**
  * merge_with_partner() - merge @page with the unstable-tree candidate @partner
@@ -185,25 +163,23 @@ enum partner_result { PARTNER_MERGED, PARTNER_DIFFERENT, PARTNER_GONE };
  * @item: its rmap_item
  * @partner: an unstable-tree item with the same key
  *
- * Both go into a new kpage once memcmp() confirms they are equal. The
- * partner's mm is only trylocked: samepaged already holds @vma's mm, and
- * must never wait on a second mmap lock.
+ * Both go into a new kpage once memcmp() confirms they are equal; the
+ * partner follows only if @page merged (a kpage with one sharer would cost
+ * a page and save none). The partner's mm is only trylocked: samepaged
+ * already holds @vma's mm, and must never wait on a second mmap lock.
  *
- * Return: PARTNER_MERGED (@page is merged now), PARTNER_DIFFERENT (a real
- * hash collision, counted; or a page that is busy or pinned now), or
- * PARTNER_GONE (the partner is unmapped, merged already, or changed since
- * it was hashed: it leaves the tree).
+ * Return: SAMEPAGE_WHY_MERGED; _UNIQUE for a real hash collision (counted);
+ * _PINNED, _RACE or _MAX_KERNEL_PAGES when @page could not merge; or
+ * PARTNER_GONE (unmapped, merged already, or changed since it was hashed).
  */
-static enum partner_result merge_with_partner(struct vm_area_struct *vma,
-					      unsigned long addr,
-					      struct page *page,
-					      struct sp_rmap_item *item,
-					      struct sp_rmap_item *partner)
+static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
+			      struct page *page, struct sp_rmap_item *item,
+			      struct sp_rmap_item *partner)
 {
 	struct mm_struct *pmm = partner->slot->mm, *mm = vma->vm_mm;
-	enum partner_result ret = PARTNER_GONE;
 	struct vm_area_struct *pvma;
 	struct sp_stable_node *node;
+	int why = PARTNER_GONE;
 	struct page *ppage;
 	bool locked = false;
 
@@ -211,7 +187,7 @@ static enum partner_result merge_with_partner(struct vm_area_struct *vma,
 		if (!mmget_not_zero(pmm))
 			return PARTNER_GONE;
 		if (!mmap_read_trylock(pmm)) {
-			ret = PARTNER_DIFFERENT;	/* busy: next pass */
+			why = SAMEPAGE_WHY_RACE;	/* busy: next pass */
 			goto out_put;
 		}
 		locked = true;
@@ -226,30 +202,26 @@ static enum partner_result merge_with_partner(struct vm_area_struct *vma,
 		/* a collision only if the partner still has the hash */
 		if (page_hash(ppage) == item->key.hash) {
 			samepage_engine.c.hash_collisions++;
-			ret = PARTNER_DIFFERENT;
+			why = SAMEPAGE_WHY_UNIQUE;
 		}
 		goto out_page;
 	}
 	node = sp_kpage_new(page, &item->key);
 	if (!node) {
-		ret = PARTNER_DIFFERENT;	/* max_kernel_pages: keep both */
+		why = SAMEPAGE_WHY_MAX_KERNEL_PAGES;
 		goto out_page;
 	}
-	/*
-	 * The partner follows only if @page merged: a kpage with one sharer
-	 * would cost a page and save none. A pinned or busy page is tried
-	 * again next pass.
-	 */
-	if (!try_merge(vma, addr, page, node->kpage)) {
+	why = try_merge(vma, addr, page, node->kpage);
+	if (why == SAMEPAGE_WHY_MERGED) {
 		sp_item_link(item, node);
-		if (!try_merge(pvma, partner->addr, ppage, node->kpage)) {
+		if (try_merge(pvma, partner->addr, ppage, node->kpage) ==
+		    SAMEPAGE_WHY_MERGED) {
 			sp_unstable_erase(partner);
 			sp_item_link(partner, node);
 		}
 	}
 	if (!node->sharers)
 		sp_kpage_prune();	/* nothing merged: free it now */
-	ret = item->node ? PARTNER_MERGED : PARTNER_DIFFERENT;
 out_page:
 	put_page(ppage);
 out_unlock:
@@ -258,37 +230,43 @@ out_unlock:
 out_put:
 	if (pmm != mm)
 		mmput(pmm);
-	return ret;
+	return why;
 }
 
 /* Merge @page with an equal candidate of this pass, or become one. */
-static void merge_unstable(struct vm_area_struct *vma, unsigned long addr,
-			   struct page *page, struct sp_rmap_item *item)
+static int merge_unstable(struct vm_area_struct *vma, unsigned long addr,
+			  struct page *page, struct sp_rmap_item *item)
 {
 	struct sp_rmap_item *partner, *next;
+	int why = SAMEPAGE_WHY_UNIQUE;
 
 	for (partner = sp_unstable_find(&item->key); partner; partner = next) {
+		int w;
+
 		next = sp_unstable_next(partner);
-		switch (merge_with_partner(vma, addr, page, item, partner)) {
-		case PARTNER_MERGED:
-			return;
-		case PARTNER_GONE:
+		w = merge_with_partner(vma, addr, page, item, partner);
+		if (w == SAMEPAGE_WHY_MERGED)
+			return w;
+		if (w == PARTNER_GONE)
 			sp_unstable_erase(partner);
-			break;
-		case PARTNER_DIFFERENT:
-			break;
-		}
+		else if (w != SAMEPAGE_WHY_UNIQUE)
+			why = w;	/* @page itself could not merge */
 	}
-	if (!item->node)
-		sp_unstable_insert(item);
+	sp_unstable_insert(item);
+	return why;
 }
 
-/* Merge @item's @page into a stable kpage of its content; true if found. */
-static bool merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
-			 struct page *page)
+/*
+ * Merge @item's @page into a stable kpage of its content. Return the
+ * outcome, or -1 if no kpage of this content has room (the unstable tree
+ * then makes a dup, as in-tree).
+ */
+static int merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
+			struct page *page)
 {
 	int max = READ_ONCE(samepage_knobs.max_page_sharing);
 	struct sp_stable_node *node;
+	int why;
 
 	for (node = sp_stable_find(&item->key); node; node = sp_stable_next(node)) {
 		if (!sp_pages_equal(page, node->kpage)) {
@@ -296,13 +274,13 @@ static bool merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
 			continue;
 		}
 		if (node->sharers >= max)
-			continue;	/* full: try a dup, else a new one */
-		if (!try_merge(vma, item->addr, page, node->kpage))
+			continue;	/* full: try a dup */
+		why = try_merge(vma, item->addr, page, node->kpage);
+		if (why == SAMEPAGE_WHY_MERGED)
 			sp_item_link(item, node);
-		return true;
+		return why;
 	}
-	/* every kpage of this content is full: the unstable tree makes a dup */
-	return false;
+	return -1;
 }
 
 /*
@@ -344,76 +322,87 @@ static bool smart_skip(struct sp_rmap_item *item)
 	return true;
 }
 
-static void scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
-		      unsigned long addr)
+/**
+ * scan_page() - one visit of one address
+ * @slot: its slot
+ * @vma: its VMA (eligible; the mmap lock is held)
+ * @addr: the address
+ * @now: MERGE_RANGE: merge now, without waiting for the content to hold
+ *	still for a pass, and without smart scan
+ *
+ * Return: the outcome, an enum samepage_why.
+ */
+static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
+		     unsigned long addr, bool now)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_rmap_item *item;
 	struct page *page;
 	struct sp_key key;
+	int why;
 
 	switch (sp_get_anon_page(vma, addr, &page)) {
 	case SP_PTE_HUGE:
 		e->c.pages_skipped_thp++;
-		fallthrough;
+		sp_drop_items(slot, addr, addr + PAGE_SIZE);
+		return SAMEPAGE_WHY_THP;
 	case SP_PTE_NONE:
-		drop_items(slot, addr, addr + PAGE_SIZE);
-		return;
+		sp_drop_items(slot, addr, addr + PAGE_SIZE);
+		return SAMEPAGE_WHY_NOT_PRESENT;
 	case SP_PTE_ZERO:
 		item = xa_load(&slot->items, addr >> PAGE_SHIFT);
-		if (item && !item->zero)	/* a read fault's zero page */
-			drop_item(item);
-		return;
+		if (item && item->zero)
+			return SAMEPAGE_WHY_MERGED;
+		if (item)		/* a read fault's zero page now */
+			sp_drop_item(item);
+		return SAMEPAGE_WHY_NOT_PRESENT;
 	case SP_PTE_ANON:
 		break;
 	}
-	item = get_item(slot, addr);
+	why = SAMEPAGE_WHY_RACE;	/* no memory for an rmap_item */
+	item = sp_get_item(slot, addr);
 	if (!item)
 		goto out;
-	set_zero(item, false);		/* our zero page, if any, was COWed */
+	sp_set_zero(item, false);	/* our zero page, if any, was COWed */
 	if (sp_is_kpage(page)) {
 		e->c.pages_scanned++;
 		if (item->node && item->node->kpage != page)
 			sp_item_unlink(item);
-		goto out;		/* still merged: nothing to do */
+		why = SAMEPAGE_WHY_MERGED;
+		goto out;
 	}
 	sp_item_unlink(item);		/* COWed, unmapped or remapped since */
-	if (smart_skip(item))
+	why = SAMEPAGE_WHY_SMART_SCAN;
+	if (!now && smart_skip(item))
 		goto out;
 	e->c.pages_scanned++;
 	sp_unstable_erase(item);
 
 	key = page_key(page);
+	why = SAMEPAGE_WHY_VOLATILE;
 	if (!item->seen || key_differs(&item->key, &key)) {
 		item->key = key;
 		item->seen = true;
-		goto out;		/* new or volatile */
+		if (!now)
+			goto out;	/* new or volatile */
 	}
 
 	if (READ_ONCE(samepage_knobs.use_zero_pages) && key.hash == zero_hash) {
-		if (!try_merge(vma, addr, page, NULL)) {
-			set_zero(item, true);
+		why = try_merge(vma, addr, page, NULL);
+		if (why == SAMEPAGE_WHY_MERGED) {
+			sp_set_zero(item, true);
 			goto out;
 		}
 	}
-	if (merge_stable(vma, item, page))
-		goto out;
-
-	merge_unstable(vma, addr, page, item);
+	why = merge_stable(vma, item, page);
+	if (why < 0)
+		why = merge_unstable(vma, addr, page, item);
 out:
 	put_page(page);
+	return why;
 }
 
-static struct sp_mm_slot *next_slot(struct sp_mm_slot *slot)
-{
-	struct list_head *next = slot ? slot->list.next : samepage_engine.slots.next;
-
-	if (next == &samepage_engine.slots)
-		return NULL;
-	return list_entry(next, struct sp_mm_slot, list);
-}
-
-static void prune(void)
+void sp_prune(void)
 {
 	sp_kpage_prune();
 	last_prune = jiffies;
@@ -424,33 +413,15 @@ static void end_full_pass(void)
 {
 	sp_unstable_reset();
 	samepage_engine.c.full_scans++;
-	prune();
+	sp_prune();
 }
 
-/*
- * The next registered span at or after @addr and before @end, clipped to
- * [@addr, @end): returns false when there is none.
- */
-static bool next_span(struct sp_mm_slot *slot, unsigned long addr,
-		      unsigned long end, unsigned long *s, unsigned long *e)
+/* @slot's pass is done: its outcomes become the last pass's. */
+static void end_slot_pass(struct sp_mm_slot *slot)
 {
-	struct sp_range *r;
-
-	*s = end;
-	if (slot->whole) {
-		*s = addr;
-		*e = end;
-		return addr < end;
-	}
-	list_for_each_entry(r, &slot->ranges, list) {
-		if (r->end <= addr || r->start >= end)
-			continue;
-		if (max(r->start, addr) < *s) {
-			*s = max(r->start, addr);
-			*e = min(r->end, end);
-		}
-	}
-	return *s < end;
+	memcpy(slot->why_last, slot->why_cur, sizeof(slot->why_last));
+	memset(slot->why_cur, 0, sizeof(slot->why_cur));
+	slot->full_scans++;
 }
 
 enum slot_scan { SLOT_MORE, SLOT_DONE, SLOT_DEAD };
@@ -469,31 +440,37 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 		return SLOT_DEAD;
 	mmap_read_lock(mm);
 	for_each_vma(vmi, vma) {
-		if (!sp_vma_eligible(vma))
-			continue;
+		int vwhy = sp_vma_why(vma);
+
 		addr = max(vma->vm_start, e->cur_addr);
-		while (next_span(slot, addr, vma->vm_end, &s, &end)) {
-			drop_items(slot, next, s);
+		while (sp_next_span(slot, addr, vma->vm_end, &s, &end)) {
+			sp_drop_items(slot, next, s);
+			next = end;
+			addr = end;
+			if (vwhy >= 0 || !vma->anon_vma) {
+				/* nothing to visit: ineligible, or never faulted */
+				slot->why_cur[vwhy >= 0 ? vwhy : SAMEPAGE_WHY_NOT_PRESENT] +=
+					(end - s) >> PAGE_SHIFT;
+				continue;
+			}
 			for (addr = s; addr < end; addr += PAGE_SIZE) {
 				if (!*budget) {
 					e->cur_addr = addr;
 					ret = SLOT_MORE;
 					goto out;
 				}
-				scan_page(slot, vma, addr);
+				slot->why_cur[scan_page(slot, vma, addr, false)]++;
 				(*budget)--;
 			}
-			next = end;
 		}
 	}
-	drop_items(slot, next, TASK_SIZE);
+	sp_drop_items(slot, next, TASK_SIZE);
+	end_slot_pass(slot);
 out:
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return ret;
 }
-
-static void free_slot(struct sp_mm_slot *slot);
 
 /*
  * One batch: up to @budget pages, and never past the end of a full pass
@@ -512,7 +489,7 @@ static void scan_batch(unsigned int budget)
 		struct sp_mm_slot *slot;
 
 		if (!e->cur) {
-			e->cur = next_slot(NULL);
+			e->cur = sp_next_slot(NULL);
 			e->cur_addr = 0;
 		}
 		slot = e->cur;
@@ -520,11 +497,11 @@ static void scan_batch(unsigned int budget)
 		case SLOT_MORE:
 			break;
 		case SLOT_DEAD:
-			free_slot(slot);	/* moves the cursor on */
+			sp_free_slot(slot);	/* moves the cursor on */
 			wrapped = !e->cur;
 			break;
 		case SLOT_DONE:
-			e->cur = next_slot(slot);
+			e->cur = sp_next_slot(slot);
 			e->cur_addr = 0;
 			wrapped = !e->cur;
 			break;
@@ -537,23 +514,62 @@ static void scan_batch(unsigned int budget)
 	}
 	if (time_after(jiffies, last_prune +
 		       msecs_to_jiffies(READ_ONCE(samepage_knobs.stable_node_chains_prune_millisecs))))
-		prune();
+		sp_prune();
 	mutex_unlock(&e->lock);
 }
 
-/* Slots of exited processes, kpages nobody maps: freed while idle too. */
-static void reap(void)
+/**
+ * sp_merge_range() - MERGE_RANGE: merge [@start, @end) of @mm now
+ * @mm: the address space (the caller holds a reference)
+ * @pid: its tgid, should the range need registering
+ * @start: page-aligned start
+ * @end: page-aligned end
+ * @merged: out: pages saved (growth of pages_sharing + ksm_zero_pages)
+ *
+ * Every page of the range is visited once, like a scan would, except that
+ * it need not have held still for a pass first. The range is registered if
+ * it is not, so that samepaged keeps it merged and UNREGISTER undoes it.
+ *
+ * Return: 0 or a negative errno from registering.
+ */
+int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
+		   unsigned long end, u64 *merged)
 {
-	struct sp_mm_slot *slot, *tmp;
+	struct samepage_engine *e = &samepage_engine;
+	struct vm_area_struct *vma;
+	struct sp_mm_slot *slot;
+	unsigned long addr, before, s, se;
+	int err;
+	VMA_ITERATOR(vmi, mm, start);
 
-	mutex_lock(&samepage_engine.lock);
-	list_for_each_entry_safe(slot, tmp, &samepage_engine.slots, list)
-		if (!mmget_not_zero(slot->mm))
-			free_slot(slot);
-		else
-			mmput(slot->mm);
-	prune();
-	mutex_unlock(&samepage_engine.lock);
+	mutex_lock(&e->lock);
+	slot = sp_find_slot(mm);
+	err = slot && sp_next_span(slot, start, end, &s, &se) && s == start &&
+	      se == end ? 0 : -ENOENT;
+	mutex_unlock(&e->lock);
+	if (err) {
+		err = sp_register(mm, pid, start, end);
+		if (err && err != -EEXIST)
+			return err;
+	}
+	SP_CALL0(lru_add_drain_all);
+	mutex_lock(&e->lock);
+	slot = sp_find_slot(mm);
+	before = e->c.pages_sharing + e->c.ksm_zero_pages;
+	mmap_read_lock(mm);
+	for_each_vma_range(vmi, vma, end) {
+		if (!sp_vma_eligible(vma))
+			continue;
+		for (addr = max(vma->vm_start, start); addr < min(vma->vm_end, end);
+		     addr += PAGE_SIZE) {
+			scan_page(slot, vma, addr, true);
+			cond_resched();
+		}
+	}
+	mmap_read_unlock(mm);
+	*merged = e->c.pages_sharing + e->c.ksm_zero_pages - before;
+	mutex_unlock(&e->lock);
+	return 0;
 }
 
 static int samepaged_fn(void *unused)
@@ -567,204 +583,17 @@ static int samepaged_fn(void *unused)
 				kthread_should_stop(),
 				msecs_to_jiffies(READ_ONCE(samepage_knobs.sleep_millisecs)));
 		} else {
-			reap();
+			/* exited processes and unmapped kpages go while idle too */
+			mutex_lock(&samepage_engine.lock);
+			sp_reap_slots();
+			sp_prune();
+			mutex_unlock(&samepage_engine.lock);
 			wait_event_freezable_timeout(samepaged_wait,
 				kthread_should_stop() ||
 				READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE, HZ);
 		}
 	}
 	return 0;
-}
-
-static struct sp_mm_slot *find_slot(struct mm_struct *mm)
-{
-	struct sp_mm_slot *slot;
-
-	list_for_each_entry(slot, &samepage_engine.slots, list)
-		if (slot->mm == mm)
-			return slot;
-	return NULL;
-}
-
-/* Forget every rmap_item of @slot and the slot itself. Engine lock held. */
-static void free_slot(struct sp_mm_slot *slot)
-{
-	struct samepage_engine *e = &samepage_engine;
-	struct sp_range *r, *tmp;
-
-	if (e->cur == slot) {
-		e->cur = next_slot(slot);
-		e->cur_addr = 0;
-	}
-	drop_items(slot, 0, TASK_SIZE);
-	xa_destroy(&slot->items);
-	list_for_each_entry_safe(r, tmp, &slot->ranges, list)
-		kfree(r);
-	list_del(&slot->list);
-	mmdrop(slot->mm);
-	kfree(slot);
-}
-
-/**
- * sp_register() - add @mm, or its range [@start, @end), to the scan list
- * @mm: the address space (the caller holds a reference)
- * @pid: tgid it belongs to, for listings
- * @start: page-aligned start of the range, or 0 with @end 0 for all of @mm
- * @end: page-aligned end of the range
- *
- * Return: 0, -EEXIST if the whole process is registered already, -ENOMEM.
- */
-int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
-		unsigned long end)
-{
-	struct sp_mm_slot *slot;
-	struct sp_range *r = NULL;
-	int err = 0;
-
-	if (end) {
-		r = kzalloc(sizeof(*r), GFP_KERNEL);
-		if (!r)
-			return -ENOMEM;
-		r->start = start;
-		r->end = end;
-	}
-	mutex_lock(&samepage_engine.lock);
-	slot = find_slot(mm);
-	if (slot && slot->whole) {
-		err = -EEXIST;
-		goto out;
-	}
-	if (!slot) {
-		slot = kzalloc(sizeof(*slot), GFP_KERNEL);
-		if (!slot) {
-			err = -ENOMEM;
-			goto out;
-		}
-		mmgrab(mm);
-		slot->mm = mm;
-		slot->pid = pid;
-		xa_init(&slot->items);
-		INIT_LIST_HEAD(&slot->ranges);
-		list_add_tail(&slot->list, &samepage_engine.slots);
-	}
-	if (r) {
-		list_add_tail(&r->list, &slot->ranges);
-		r = NULL;
-	} else {
-		slot->whole = true;
-	}
-out:
-	mutex_unlock(&samepage_engine.lock);
-	kfree(r);
-	sp_scan_wake();
-	return err;
-}
-
-/* Take [@start, @end) out of @slot's ranges, splitting one if needed. */
-static int cut_ranges(struct sp_mm_slot *slot, unsigned long start,
-		      unsigned long end)
-{
-	struct sp_range *r, *tmp, *tail;
-
-	list_for_each_entry_safe(r, tmp, &slot->ranges, list) {
-		if (r->end <= start || r->start >= end)
-			continue;
-		if (r->start < start && r->end > end) {
-			tail = kzalloc(sizeof(*tail), GFP_KERNEL);
-			if (!tail)
-				return -ENOMEM;
-			tail->start = end;
-			tail->end = r->end;
-			list_add(&tail->list, &r->list);
-			r->end = start;
-		} else if (r->start < start) {
-			r->end = start;
-		} else if (r->end > end) {
-			r->start = end;
-		} else {
-			list_del(&r->list);
-			kfree(r);
-		}
-	}
-	return 0;
-}
-
-/**
- * sp_unregister() - unmerge synchronously and stop tracking @mm or a range
- * @mm: the address space
- * @start: page-aligned start, or 0 with @end 0 for the whole process
- * @end: page-aligned end
- *
- * A range leaves whatever registered ranges it covers (trimming or
- * splitting those it overlaps); the slot goes when nothing is left.
- *
- * Return: 0, -ENOENT if @mm is not registered, -EINVAL for a range of a
- * process registered whole, or the unmerge error (then nothing changes).
- */
-int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end)
-{
-	struct sp_mm_slot *slot;
-	int err;
-
-	mutex_lock(&samepage_engine.lock);
-	slot = find_slot(mm);
-	if (!slot) {
-		err = -ENOENT;
-		goto out;
-	}
-	if (end && slot->whole) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (!end)
-		end = TASK_SIZE;
-	err = sp_unmerge_range(mm, start, end);
-	if (!err)
-		err = cut_ranges(slot, start, end);
-	if (err)
-		goto out;
-	drop_items(slot, start, end);
-	if (slot->whole || list_empty(&slot->ranges))
-		free_slot(slot);
-	prune();
-out:
-	mutex_unlock(&samepage_engine.lock);
-	return err;
-}
-
-/**
- * sp_unmerge_all() - run=2: unmerge every registered mm
- *
- * Slots stay registered (as in-tree, run=1 scans them again); every
- * rmap_item is dropped and full_scans restarts from 0.
- *
- * Return: 0 or the first unmerge error.
- */
-int sp_unmerge_all(void)
-{
-	struct samepage_engine *e = &samepage_engine;
-	struct sp_mm_slot *slot;
-	int err = 0;
-
-	mutex_lock(&e->lock);
-	list_for_each_entry(slot, &e->slots, list) {
-		if (!mmget_not_zero(slot->mm))
-			continue;
-		err = sp_unmerge_range(slot->mm, 0, TASK_SIZE);
-		mmput(slot->mm);
-		if (err)
-			break;
-		drop_items(slot, 0, TASK_SIZE);
-	}
-	if (!err) {
-		sp_unstable_reset();
-		e->cur = NULL;
-		e->cur_addr = 0;
-		e->c.full_scans = 0;
-	}
-	prune();
-	mutex_unlock(&e->lock);
-	return err;
 }
 
 int sp_scan_init(void)
@@ -774,22 +603,8 @@ int sp_scan_init(void)
 	return PTR_ERR_OR_ZERO(samepaged);
 }
 
-/*
- * Unload: no kpage exists (each holds a module reference), so only zero
- * pages can still be merged; give those back too, then drop the slots.
- */
 void sp_scan_exit(void)
 {
-	struct sp_mm_slot *slot, *tmp;
-
 	kthread_stop(samepaged);
-	mutex_lock(&samepage_engine.lock);
-	list_for_each_entry_safe(slot, tmp, &samepage_engine.slots, list) {
-		if (samepage_engine.c.ksm_zero_pages && mmget_not_zero(slot->mm)) {
-			sp_unmerge_range(slot->mm, 0, TASK_SIZE);
-			mmput(slot->mm);
-		}
-		free_slot(slot);
-	}
-	mutex_unlock(&samepage_engine.lock);
+	sp_slots_exit();
 }

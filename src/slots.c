@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Registered address spaces ("slots"), their ranges and their rmap_items.
+ *
+ * A slot holds its mm with mmgrab(): the mm_struct stays, its address space
+ * may go (exit); every user takes mmget_not_zero() first. Each rmap_item is
+ * counted in its slot (ksm_stat's rmap_items, merging and zero pages) and
+ * globally. Everything here runs under samepage_engine.lock.
+ */
+#define pr_fmt(fmt) "samepage: " fmt
+
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+
+#include "samepage.h"
+#include "engine.h"
+#include "ksyms.h"
+
+struct sp_mm_slot *sp_find_slot(struct mm_struct *mm)
+{
+	struct sp_mm_slot *slot;
+
+	list_for_each_entry(slot, &samepage_engine.slots, list)
+		if (slot->mm == mm)
+			return slot;
+	return NULL;
+}
+
+/* The slot after @slot (the first one for NULL), or NULL at the end. */
+struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot)
+{
+	struct list_head *next = slot ? slot->list.next : samepage_engine.slots.next;
+
+	if (next == &samepage_engine.slots)
+		return NULL;
+	return list_entry(next, struct sp_mm_slot, list);
+}
+
+/*
+ * The first registered span at or after @addr and before @end, clipped to
+ * [@addr, @end): returns false when there is none.
+ */
+bool sp_next_span(struct sp_mm_slot *slot, unsigned long addr, unsigned long end,
+		  unsigned long *s, unsigned long *e)
+{
+	struct sp_range *r;
+
+	*s = end;
+	if (slot->whole) {
+		*s = addr;
+		*e = end;
+		return addr < end;
+	}
+	list_for_each_entry(r, &slot->ranges, list) {
+		if (r->end <= addr || r->start >= end)
+			continue;
+		if (max(r->start, addr) < *s) {
+			*s = max(r->start, addr);
+			*e = min(r->end, end);
+		}
+	}
+	return *s < end;
+}
+
+struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr)
+{
+	struct sp_rmap_item *item = xa_load(&slot->items, addr >> PAGE_SHIFT);
+
+	if (item)
+		return item;
+	item = kzalloc(sizeof(*item), GFP_KERNEL);
+	if (!item)
+		return NULL;
+	item->slot = slot;
+	item->addr = addr;
+	if (xa_err(xa_store(&slot->items, addr >> PAGE_SHIFT, item, GFP_KERNEL))) {
+		kfree(item);
+		return NULL;
+	}
+	samepage_engine.c.rmap_items++;
+	slot->rmap_items++;
+	return item;
+}
+
+void sp_set_zero(struct sp_rmap_item *item, bool zero)
+{
+	if (item->zero != zero) {
+		samepage_engine.c.ksm_zero_pages += zero ? 1 : -1;
+		item->slot->zero += zero ? 1 : -1;
+	}
+	item->zero = zero;
+}
+
+/* Forget @item: it leaves every tree and counter. */
+void sp_drop_item(struct sp_rmap_item *item)
+{
+	struct sp_mm_slot *slot = item->slot;
+
+	sp_item_unlink(item);
+	sp_unstable_erase(item);
+	sp_set_zero(item, false);
+	xa_erase(&slot->items, item->addr >> PAGE_SHIFT);
+	kfree(item);
+	samepage_engine.c.rmap_items--;
+	slot->rmap_items--;
+}
+
+/* Drop the items of [@start, @end). */
+void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end)
+{
+	struct sp_rmap_item *item;
+	unsigned long idx;
+
+	if (start >= end)
+		return;
+	xa_for_each_range(&slot->items, idx, item, start >> PAGE_SHIFT,
+			  (end >> PAGE_SHIFT) - 1)
+		sp_drop_item(item);
+}
+
+/* Forget every rmap_item of @slot and the slot itself. */
+void sp_free_slot(struct sp_mm_slot *slot)
+{
+	struct samepage_engine *e = &samepage_engine;
+	struct sp_range *r, *tmp;
+
+	if (e->cur == slot) {
+		e->cur = sp_next_slot(slot);
+		e->cur_addr = 0;
+	}
+	sp_drop_items(slot, 0, TASK_SIZE);
+	xa_destroy(&slot->items);
+	list_for_each_entry_safe(r, tmp, &slot->ranges, list)
+		kfree(r);
+	list_del(&slot->list);
+	mmdrop(slot->mm);
+	kfree(slot);
+}
+
+/* Free the slots of processes that have exited. */
+void sp_reap_slots(void)
+{
+	struct sp_mm_slot *slot, *tmp;
+
+	list_for_each_entry_safe(slot, tmp, &samepage_engine.slots, list) {
+		if (mmget_not_zero(slot->mm))
+			mmput(slot->mm);
+		else
+			sp_free_slot(slot);
+	}
+}
+
+/**
+ * sp_register() - add @mm, or its range [@start, @end), to the scan list
+ * @mm: the address space (the caller holds a reference)
+ * @pid: tgid it belongs to, for listings
+ * @start: page-aligned start of the range, or 0 with @end 0 for all of @mm
+ * @end: page-aligned end of the range
+ *
+ * Return: 0, -EEXIST if the whole process is registered already, -ENOMEM.
+ */
+int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
+		unsigned long end)
+{
+	struct sp_mm_slot *slot;
+	struct sp_range *r = NULL;
+	int err = 0;
+
+	if (end) {
+		r = kzalloc(sizeof(*r), GFP_KERNEL);
+		if (!r)
+			return -ENOMEM;
+		r->start = start;
+		r->end = end;
+	}
+	mutex_lock(&samepage_engine.lock);
+	slot = sp_find_slot(mm);
+	if (slot && slot->whole) {
+		err = -EEXIST;
+		goto out;
+	}
+	if (!slot) {
+		slot = kzalloc(sizeof(*slot), GFP_KERNEL);
+		if (!slot) {
+			err = -ENOMEM;
+			goto out;
+		}
+		mmgrab(mm);
+		slot->mm = mm;
+		slot->pid = pid;
+		xa_init(&slot->items);
+		INIT_LIST_HEAD(&slot->ranges);
+		list_add_tail(&slot->list, &samepage_engine.slots);
+	}
+	if (r) {
+		list_add_tail(&r->list, &slot->ranges);
+		r = NULL;
+	} else {
+		slot->whole = true;
+	}
+out:
+	mutex_unlock(&samepage_engine.lock);
+	kfree(r);
+	sp_scan_wake();
+	return err;
+}
+
+/* Take [@start, @end) out of @slot's ranges, splitting one if needed. */
+static int cut_ranges(struct sp_mm_slot *slot, unsigned long start,
+		      unsigned long end)
+{
+	struct sp_range *r, *tmp, *tail;
+
+	list_for_each_entry_safe(r, tmp, &slot->ranges, list) {
+		if (r->end <= start || r->start >= end)
+			continue;
+		if (r->start < start && r->end > end) {
+			tail = kzalloc(sizeof(*tail), GFP_KERNEL);
+			if (!tail)
+				return -ENOMEM;
+			tail->start = end;
+			tail->end = r->end;
+			list_add(&tail->list, &r->list);
+			r->end = start;
+		} else if (r->start < start) {
+			r->end = start;
+		} else if (r->end > end) {
+			r->start = end;
+		} else {
+			list_del(&r->list);
+			kfree(r);
+		}
+	}
+	return 0;
+}
+
+/**
+ * sp_unregister() - unmerge synchronously and stop tracking @mm or a range
+ * @mm: the address space
+ * @start: page-aligned start, or 0 with @end 0 for the whole process
+ * @end: page-aligned end
+ *
+ * A range leaves whatever registered ranges it covers (trimming or
+ * splitting those it overlaps); the slot goes when nothing is left.
+ *
+ * Return: 0, -ENOENT if @mm is not registered, -EINVAL for a range of a
+ * process registered whole, or the unmerge error (then nothing changes).
+ */
+int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	struct sp_mm_slot *slot;
+	int err;
+
+	mutex_lock(&samepage_engine.lock);
+	slot = sp_find_slot(mm);
+	if (!slot) {
+		err = -ENOENT;
+		goto out;
+	}
+	if (end && slot->whole) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (!end)
+		end = TASK_SIZE;
+	err = sp_unmerge_range(mm, start, end);
+	if (!err)
+		err = cut_ranges(slot, start, end);
+	if (err)
+		goto out;
+	sp_drop_items(slot, start, end);
+	if (slot->whole || list_empty(&slot->ranges))
+		sp_free_slot(slot);
+	sp_prune();
+out:
+	mutex_unlock(&samepage_engine.lock);
+	return err;
+}
+
+/**
+ * sp_unmerge_all() - run=2: unmerge every registered mm
+ *
+ * Slots stay registered (as in-tree, run=1 scans them again); every
+ * rmap_item is dropped and full_scans restarts from 0.
+ *
+ * Return: 0 or the first unmerge error.
+ */
+int sp_unmerge_all(void)
+{
+	struct samepage_engine *e = &samepage_engine;
+	struct sp_mm_slot *slot;
+	int err = 0;
+
+	mutex_lock(&e->lock);
+	list_for_each_entry(slot, &e->slots, list) {
+		if (!mmget_not_zero(slot->mm))
+			continue;
+		err = sp_unmerge_range(slot->mm, 0, TASK_SIZE);
+		mmput(slot->mm);
+		if (err)
+			break;
+		sp_drop_items(slot, 0, TASK_SIZE);
+	}
+	if (!err) {
+		sp_unstable_reset();
+		e->cur = NULL;
+		e->cur_addr = 0;
+		e->c.full_scans = 0;
+	}
+	sp_prune();
+	mutex_unlock(&e->lock);
+	return err;
+}
+
+/*
+ * Unload: no kpage exists (each holds a module reference), so only zero
+ * pages can still be merged; give those back too, then drop the slots.
+ */
+void sp_slots_exit(void)
+{
+	struct sp_mm_slot *slot, *tmp;
+
+	mutex_lock(&samepage_engine.lock);
+	list_for_each_entry_safe(slot, tmp, &samepage_engine.slots, list) {
+		if (slot->zero && mmget_not_zero(slot->mm)) {
+			sp_unmerge_range(slot->mm, 0, TASK_SIZE);
+			mmput(slot->mm);
+		}
+		sp_free_slot(slot);
+	}
+	mutex_unlock(&samepage_engine.lock);
+}
