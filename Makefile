@@ -27,9 +27,13 @@ module:
 
 ctl: build/samepagectl
 
-build/samepagectl: src/ctl/samepagectl.c include/uapi/linux/samepage.h VERSION
+CTL_SRCS := $(wildcard src/ctl/*.c)
+CTL_DEPS := $(CTL_SRCS) src/ctl/ctl.h include/uapi/linux/samepage.h VERSION
+CTL_FLAGS = $(CFLAGS_USER) -pthread -DSAMEPAGE_VERSION_STR='"$(shell cat VERSION)"'
+
+build/samepagectl: $(CTL_DEPS)
 	@mkdir -p build
-	$(CC) $(CFLAGS_USER) -DSAMEPAGE_VERSION_STR='"$(shell cat VERSION)"' -o $@ $<
+	$(CC) $(CTL_FLAGS) -o $@ $(CTL_SRCS)
 
 # Test programs are linked statically: they run inside the VM's busybox
 # initramfs, which has no libc.
@@ -37,17 +41,20 @@ tests: $(TEST_BINS)
 
 build/tests/%: tests/%.c tests/tap.h tests/sp.h include/uapi/linux/samepage.h
 	@mkdir -p build/tests
-	$(CC) $(CFLAGS_USER) -static -pthread -o $@ $<
+	$(CC) $(CFLAGS_USER) -static -pthread -o $@ $< -lutil
 
-build/samepagectl.static: src/ctl/samepagectl.c include/uapi/linux/samepage.h VERSION
+build/samepagectl.static: $(CTL_DEPS)
 	@mkdir -p build
-	$(CC) $(CFLAGS_USER) -static -DSAMEPAGE_VERSION_STR='"$(shell cat VERSION)"' -o $@ $<
+	$(CC) $(CTL_FLAGS) -static -o $@ $(CTL_SRCS)
 
 check:
 	scripts/check
 
 install: ctl
 	install -D -m 0755 build/samepagectl $(DESTDIR)$(PREFIX)/sbin/samepagectl
+	install -D -m 0644 doc/samepagectl.8 $(DESTDIR)$(PREFIX)/share/man/man8/samepagectl.8
+	install -D -m 0644 doc/samepagectl.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/samepagectl
 
 # Real machines: register with DKMS (rebuilt on every kernel upgrade),
 # build and install for the running kernel, install samepagectl.

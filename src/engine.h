@@ -127,6 +127,8 @@ struct sp_counters {
 	unsigned long hash_collisions;
 	unsigned long pages_skipped_thp;
 	unsigned long pages_skipped;	/* by smart scan */
+	unsigned long pass_visited;	/* addresses seen in this pass */
+	unsigned long last_pass_visited;
 };
 
 struct samepage_engine {

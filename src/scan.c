@@ -411,6 +411,10 @@ void sp_prune(void)
 /* The cursor wrapped: one full pass is done. */
 static void end_full_pass(void)
 {
+	struct sp_counters *c = &samepage_engine.c;
+
+	c->last_pass_visited = c->pass_visited;
+	c->pass_visited = 0;
 	sp_unstable_reset();
 	samepage_engine.c.full_scans++;
 	sp_prune();
@@ -451,6 +455,7 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 				/* nothing to visit: ineligible, or never faulted */
 				slot->why_cur[vwhy >= 0 ? vwhy : SAMEPAGE_WHY_NOT_PRESENT] +=
 					(end - s) >> PAGE_SHIFT;
+				e->c.pass_visited += (end - s) >> PAGE_SHIFT;
 				continue;
 			}
 			for (addr = s; addr < end; addr += PAGE_SIZE) {
@@ -460,6 +465,7 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 					goto out;
 				}
 				slot->why_cur[scan_page(slot, vma, addr, false)]++;
+				e->c.pass_visited++;
 				(*budget)--;
 			}
 		}

@@ -307,6 +307,7 @@ int sp_unmerge_all(void)
 		e->cur = NULL;
 		e->cur_addr = 0;
 		e->c.full_scans = 0;
+		e->c.pass_visited = 0;
 	}
 	sp_prune();
 	mutex_unlock(&e->lock);

@@ -46,6 +46,8 @@ void sp_fill_stats(struct samepage_stats *st)
 	st->hash_collisions = c->hash_collisions;
 	st->pages_skipped_thp = c->pages_skipped_thp;
 	st->rmap_items = c->rmap_items;
+	st->pass_visited = c->pass_visited;
+	st->last_pass_visited = c->last_pass_visited;
 	st->run = READ_ONCE(k->run);
 	st->pages_to_scan = READ_ONCE(k->pages_to_scan);
 	st->sleep_millisecs = READ_ONCE(k->sleep_millisecs);

@@ -14,6 +14,40 @@ static long ioc(unsigned long cmd, void *arg)
 	return ioctl(sp_dev(), cmd, arg) ? -errno : 0;
 }
 
+/* An unprivileged user merges its own range; not root's. */
+static void unprivileged_merge(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (!pid) {
+		struct samepage_merge_range m = { .size = sizeof(m) };
+		char *buf;
+
+		sp_close_dev();
+		if (setgid(1000) || setuid(1000))
+			_exit(10);
+		buf = map_pages(16);
+		for (int i = 0; i < 16; i++)
+			fill_page(buf + i * page_size, 77);
+		m.start = (uintptr_t)buf;
+		m.len = 16 * page_size;
+		/* (its own pagemap is closed to it after setuid: not dumpable) */
+		if (ioc(SAMEPAGE_IOC_MERGE_RANGE, &m) || m.merged != 15)
+			_exit(11);
+		m.pid = getppid();
+		m.merged = 0;
+		if (ioc(SAMEPAGE_IOC_MERGE_RANGE, &m) != -EPERM)
+			_exit(12);
+		sp_range(0, 0, buf, 16 * page_size);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "uid 1000 merges its own range (15 saved) and gets EPERM for root's (exit %d)",
+	       WEXITSTATUS(status));
+}
+
 static void merge_range_test(void)
 {
 	struct samepage_merge_range m = { .size = sizeof(m) };
@@ -21,13 +55,15 @@ static void merge_range_test(void)
 	struct samepage_stats st = { .size = sizeof(st) };
 	char *buf = map_pages(256);
 	int same = 1;
+	long rc;
 
 	sp_reset();
 	for (int i = 0; i < 256; i++)
 		fill_page(buf + i * page_size, 31);
 	m.start = (uintptr_t)buf;
 	m.len = 256 * page_size;
-	tap_ok(knob("run") == 0 && ioc(SAMEPAGE_IOC_MERGE_RANGE, &m) == 0 && m.merged == 255,
+	rc = knob("run") == 0 ? ioc(SAMEPAGE_IOC_MERGE_RANGE, &m) : -1;
+	tap_ok(rc == 0 && m.merged == 255,
 	       "MERGE_RANGE of 256 duplicates with run=0 returns %llu (want 255)",
 	       (unsigned long long)m.merged);
 	for (int i = 1; i < 256; i++)
@@ -66,6 +102,7 @@ static void merge_range_test(void)
 	tap_ok(ioc(SAMEPAGE_IOC_STATS, &st) == -EINVAL, "short STATS: EINVAL");
 	sp_range(0, 0, buf, 256 * page_size);
 	munmap(buf, 256 * page_size);
+	unprivileged_merge();
 }
 
 static void list_test(void)
@@ -75,10 +112,12 @@ static void list_test(void)
 	char *buf = map_pages(4);
 	pid_t pid;
 	int status;
+	long rc;
 
 	sp_reset();
 	sp_range(1, 0, buf, 4 * page_size);
-	tap_ok(ioc(SAMEPAGE_IOC_LIST, &l) == 0 && l.count == 1,
+	rc = ioc(SAMEPAGE_IOC_LIST, &l);
+	tap_ok(rc == 0 && l.count == 1,
 	       "LIST with no room counts the 1 tracked process (%u)", l.count);
 	l.count = 0;
 	l.capacity = 8;
@@ -215,7 +254,7 @@ static void why_test(void)
 
 int main(void)
 {
-	sp_test_init(17);
+	sp_test_init(18);
 	merge_range_test();
 	list_test();
 	why_test();

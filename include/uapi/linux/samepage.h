@@ -166,7 +166,9 @@ struct samepage_proc_stat {
 
 /**
  * struct samepage_stats - answer of SAMEPAGE_IOC_STATS: every global
- * counter and knob, read at one instant (under samepage's engine lock)
+ * counter and knob, read at one instant (under samepage's engine lock).
+ * @pass_visited and @last_pass_visited (pages looked at in the pass under
+ * way and in the last complete one) tell how far the current pass is.
  */
 struct samepage_stats {
 	__u32 size;
@@ -197,9 +199,11 @@ struct samepage_stats {
 	__u32 smart_scan;
 	__u32 stable_node_chains_prune_millisecs;
 	__u64 why[SAMEPAGE_WHY_SLOTS];
+	__u64 pass_visited;
+	__u64 last_pass_visited;
 };
 
-#define SAMEPAGE_STATS_SIZE_VER0	432
+#define SAMEPAGE_STATS_SIZE_VER0	448
 
 /** struct samepage_proc_entry - one tracked process in a LIST answer */
 struct samepage_proc_entry {
