@@ -18,7 +18,7 @@ TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
 
 VERSION := $(shell cat VERSION)
 
-.PHONY: all module ctl tests clean check install modules_install dkms-install dkms-remove
+.PHONY: all module ctl tests clean check soak install modules_install dkms-install dkms-remove
 
 all: module ctl
 
@@ -49,6 +49,13 @@ build/samepagectl.static: $(CTL_DEPS)
 
 check:
 	scripts/check
+
+# The long integrity stress: make soak [OPS=100000] [SEED=1] [KERNEL=6.12]
+OPS ?= 100000
+SEED ?= 1
+KERNEL ?= 6.12
+soak:
+	scripts/vm-run --kernel $(KERNEL) --timeout 7200 -- stress --ops $(OPS) --seed $(SEED)
 
 install: ctl
 	install -D -m 0755 build/samepagectl $(DESTDIR)$(PREFIX)/sbin/samepagectl

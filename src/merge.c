@@ -329,23 +329,47 @@ out_mn:
 	return err;
 }
 
-/* Does @addr map something samepage merged (a kpage or, with @zero, 0)? */
-static bool maps_merged(struct vm_area_struct *vma, unsigned long addr, bool zero)
+enum merged_kind { MERGED_NONE, MERGED_KPAGE, MERGED_ZERO };
+
+/* What samepage merged at @addr: a kpage, or (if @zero) the zero page. */
+static enum merged_kind merged_at(struct vm_area_struct *vma, unsigned long addr,
+				  bool zero)
 {
 	struct page *page;
-	bool merged;
+	bool kpage;
 
 	switch (sp_get_anon_page(vma, addr, &page)) {
 	case SP_PTE_ANON:
-		merged = sp_is_kpage(page);
+		kpage = sp_is_kpage(page);
 		put_page(page);
-		return merged;
+		return kpage ? MERGED_KPAGE : MERGED_NONE;
 	case SP_PTE_ZERO:
-		return zero;
+		return zero ? MERGED_ZERO : MERGED_NONE;
 	default:
-		return false;
+		return MERGED_NONE;
 	}
 }
+
+/*
+ * Fault @addr so that it maps a private page again. A kpage is unshared
+ * (copied; samepage's own reference forbids reuse), which works on
+ * read-only mappings too. The zero page is broken with a write fault where
+ * the mapping is writable: up to 6.4, unsharing the zero page is a no-op.
+ */
+static vm_fault_t unmerge_fault(struct vm_area_struct *vma, unsigned long addr,
+				enum merged_kind kind)
+{
+	unsigned int flags = FAULT_FLAG_REMOTE;
+
+	if (kind == MERGED_ZERO && (vma->vm_flags & VM_WRITE))
+		flags |= FAULT_FLAG_WRITE;
+	else
+		flags |= FAULT_FLAG_UNSHARE;
+	return handle_mm_fault(vma, addr, flags, NULL);
+}
+
+/* Faults per address before giving up (the loop must never spin). */
+#define UNMERGE_TRIES	8
 
 /**
  * sp_unmerge_range() - give every merged page of [@start, @end) back
@@ -354,23 +378,20 @@ static bool maps_merged(struct vm_area_struct *vma, unsigned long addr, bool zer
  * @end: page-aligned end
  *
  * Faults each address that maps a kpage, or a zero page samepage mapped
- * there (an rmap_item says which), with FAULT_FLAG_UNSHARE, which copies
- * (samepage's own reference forbids reuse) and works on read-only mappings
- * too, until none is left. Synchronous. The engine lock is held.
+ * there (an rmap_item says which), until none is left (unmerge_fault()).
+ * Synchronous. The engine lock is held.
  *
- * Return: 0, -EINTR on a fatal signal, -ENOMEM/-EFAULT if a fault failed.
+ * Return: 0, -EINTR on a fatal signal, -ENOMEM/-EFAULT if a fault failed,
+ * -EAGAIN if a kpage would not go (never seen; the loop is bounded).
  */
 int sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	struct sp_mm_slot *slot = NULL, *s;
+	struct sp_mm_slot *slot = sp_find_slot(mm);
 	struct vm_area_struct *vma;
 	unsigned long addr;
 	int err = 0;
 	VMA_ITERATOR(vmi, mm, start);
 
-	list_for_each_entry(s, &samepage_engine.slots, list)
-		if (s->mm == mm)
-			slot = s;
 	mmap_read_lock(mm);
 	for_each_vma_range(vmi, vma, end) {
 		if (!sp_vma_eligible(vma))
@@ -380,16 +401,29 @@ int sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long en
 			struct sp_rmap_item *item = slot ?
 				xa_load(&slot->items, addr >> PAGE_SHIFT) : NULL;
 			bool zero = item && item->zero;
-			vm_fault_t ret;
+			enum merged_kind kind;
+			int tries = 0;
 
-			while (maps_merged(vma, addr, zero)) {
+			while ((kind = merged_at(vma, addr, zero)) != MERGED_NONE) {
+				vm_fault_t ret;
+
 				if (fatal_signal_pending(current)) {
 					err = -EINTR;
 					break;
 				}
-				ret = handle_mm_fault(vma, addr,
-						      FAULT_FLAG_UNSHARE | FAULT_FLAG_REMOTE,
-						      NULL);
+				if (++tries > UNMERGE_TRIES) {
+					/*
+					 * The zero page of a read-only mapping
+					 * on a kernel that cannot unshare it:
+					 * harmless (it is not samepage's page),
+					 * left mapped. A kpage always unshares;
+					 * if one did not, say so.
+					 */
+					if (kind == MERGED_KPAGE)
+						err = -EAGAIN;
+					break;
+				}
+				ret = unmerge_fault(vma, addr, kind);
 				if (ret & VM_FAULT_ERROR) {
 					err = ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
 					break;

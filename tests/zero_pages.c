@@ -44,7 +44,7 @@ int main(void)
 	long before, after;
 	int zero = 1, intact = 1;
 
-	sp_test_init(6);
+	sp_test_init(7);
 	sp_reset();
 	must_set(SP_TREE, "use_zero_pages", "1");
 	buf = map_pages(NPAGES);
@@ -92,6 +92,22 @@ int main(void)
 	       "after munmap of the rest: ksm_zero_pages=%ld (want 0)",
 	       knob("ksm_zero_pages"));
 	sp_range(0, 0, buf, NPAGES * page_size);
+
+	/* regression: zero pages of a read-only mapping (6.1 cannot unshare them) */
+	buf = map_pages(16);
+	memset(buf, 0, 16 * page_size);
+	sp_range(1, 0, buf, 16 * page_size);
+	must_set(SP_TREE, "run", "1");
+	if (wait_scans(SP_TREE, 2))
+		tap_bail("no two full scans");
+	must_set(SP_TREE, "run", "0");
+	mprotect(buf, 16 * page_size, PROT_READ);
+	intact = knob("ksm_zero_pages") == 16;
+	intact &= sp_range(0, 0, buf, 16 * page_size) == 0;
+	for (long i = 0; i < 16 * page_size; i++)
+		intact &= buf[i] == 0;
+	tap_ok(intact && knob("ksm_zero_pages") == 0,
+	       "16 zero pages made read-only: UNREGISTER returns, ksm_zero_pages=0, contents zero");
 	sp_restore();
 	return tap_done();
 }
