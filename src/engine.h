@@ -59,6 +59,8 @@ struct sp_stable_node {
  * @zero: samepage mapped the shared zero page here (ksm_zero_pages)
  * @age: visits so far, saturating (smart scan)
  * @remaining_skips: visits still to skip before the next real one
+ * @cooldown: visits still treated as volatile after a quick COW break
+ * @merged_at: full_scans when the address was last merged
  */
 struct sp_rmap_item {
 	struct sp_key key;
@@ -73,6 +75,8 @@ struct sp_rmap_item {
 	bool zero;
 	u8 age;
 	u8 remaining_skips;
+	u8 cooldown;
+	unsigned long merged_at;
 };
 
 /* A registered address range [start, end) of a slot. */
@@ -200,6 +204,12 @@ bool sp_vma_eligible(struct vm_area_struct *vma);
 bool sp_engine_has_kpages(void);
 int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
 		   unsigned long end, u64 *merged);
+
+/* hooks.c */
+int sp_hooks_init(void);
+void sp_hooks_exit(void);
+long sp_cow_breaks(void);
+ssize_t sp_hooks_show(char *buf);
 
 /* stats.c */
 void sp_fill_stats(struct samepage_stats *st);

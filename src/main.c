@@ -49,6 +49,7 @@ static int __init samepage_init(void)
 	err = samepage_chardev_init();
 	if (err)
 		goto out_sysfs;
+	sp_hooks_init();	/* a missing hook disables a feature, not the load */
 	pr_info("version %s loaded\n", SAMEPAGE_VERSION_STR);
 	return 0;
 
@@ -63,6 +64,7 @@ out_merge:
 
 static void __exit samepage_exit(void)
 {
+	sp_hooks_exit();
 	samepage_chardev_exit();
 	samepage_sysfs_exit();
 	sp_scan_exit();

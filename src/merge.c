@@ -170,6 +170,7 @@ void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node)
 	else
 		sp_stable_insert(node);
 	item->node = node;
+	item->merged_at = samepage_engine.c.full_scans;
 	item->slot->merging++;
 	hlist_add_head(&item->nlink, &node->items);
 }

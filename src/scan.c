@@ -51,6 +51,13 @@ static unsigned long long hash_mask = ~0ULL;
 module_param(hash_mask, ullong, 0600);
 MODULE_PARM_DESC(hash_mask, "testing: mask applied to content hashes (forces collisions)");
 
+/*
+ * A merged page written to within this many passes of its merge is
+ * fast-changing: it counts as volatile for as many visits before samepage
+ * tries to merge it again, instead of merging and breaking it every pass.
+ */
+#define SP_FAST_COW_PASSES	4
+
 static struct task_struct *samepaged;
 static DECLARE_WAIT_QUEUE_HEAD(samepaged_wait);
 static unsigned long last_prune;
@@ -371,7 +378,11 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 		why = SAMEPAGE_WHY_MERGED;
 		goto out;
 	}
-	sp_item_unlink(item);		/* COWed, unmapped or remapped since */
+	if (item->node) {		/* merged, and written to since */
+		if (e->c.full_scans - item->merged_at < SP_FAST_COW_PASSES)
+			item->cooldown = SP_FAST_COW_PASSES;
+		sp_item_unlink(item);
+	}
 	why = SAMEPAGE_WHY_SMART_SCAN;
 	if (!now && smart_skip(item))
 		goto out;
@@ -380,6 +391,11 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 
 	key = page_key(page);
 	why = SAMEPAGE_WHY_VOLATILE;
+	if (item->cooldown && !now) {	/* fast-changing: not re-merged at once */
+		item->cooldown--;
+		item->key = key;
+		goto out;
+	}
 	if (!item->seen || key_differs(&item->key, &key)) {
 		item->key = key;
 		item->seen = true;

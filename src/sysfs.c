@@ -245,6 +245,19 @@ SP_COUNTER(stable_node_chains, READ_ONCE(c->stable_node_chains));
 SP_COUNTER(stable_node_dups, READ_ONCE(c->stable_node_dups));
 SP_COUNTER(pages_skipped_thp, READ_ONCE(c->pages_skipped_thp));
 SP_COUNTER(pages_skipped, READ_ONCE(c->pages_skipped));
+static ssize_t cow_breaks_show(struct kobject *kobj, struct kobj_attribute *attr,
+			       char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", sp_cow_breaks());
+}
+static struct kobj_attribute cow_breaks_attr = __ATTR_RO(cow_breaks);
+
+static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sp_hooks_show(buf);
+}
+static struct kobj_attribute hooks_attr = __ATTR_RO(hooks);
 
 static struct attribute *samepage_attrs[] = {
 	&run_attr.attr,
@@ -270,6 +283,8 @@ static struct attribute *samepage_attrs[] = {
 	&max_kernel_pages_attr.attr,
 	&smart_scan_attr.attr,
 	&pages_skipped_attr.attr,
+	&cow_breaks_attr.attr,
+	&hooks_attr.attr,
 	NULL,
 };
 

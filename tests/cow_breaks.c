@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cow_breaks counts writes that break a merged page, exactly: the first
+ * write to each merged page, in the process or in a forked child, counts
+ * once; a second write to the now private page does not; samepage's own
+ * unmerging (run=2) does not. The hook is active on every supported kernel.
+ */
+#include "sp.h"
+
+int main(void)
+{
+	char hooks[256] = "", *buf;
+	long base;
+	FILE *f;
+	pid_t pid;
+	int status;
+
+	sp_test_init(7);
+	f = fopen(SP_TREE "hooks", "r");
+	if (f && !fgets(hooks, sizeof(hooks), f))
+		hooks[0] = '\0';
+	if (f)
+		fclose(f);
+	tap_ok(strstr(hooks, "cow_breaks:do_wp_page") != NULL, "hooks: %s",
+	       strtok(hooks, "\n") ? hooks : "(none)");
+
+	sp_reset();
+	/* slow passes, so that "soon after merging" is a pass or two */
+	must_set(SP_TREE, "pages_to_scan", "100");
+	must_set(SP_TREE, "sleep_millisecs", "300");
+	buf = map_pages(10);
+	for (int i = 0; i < 10; i++)
+		fill_page(buf + i * page_size, 66);
+	sp_range(1, 0, buf, 10 * page_size);
+	must_set(SP_TREE, "run", "1");
+	if (wait_scans(SP_TREE, 2))
+		tap_bail("no two full scans");
+	must_set(SP_TREE, "run", "0");
+	base = knob("cow_breaks");
+	for (int i = 0; i < 4; i++)
+		buf[i * page_size] = 1;
+	tap_ok(knob("cow_breaks") - base == 4, "4 first writes to merged pages: +%ld",
+	       knob("cow_breaks") - base);
+	for (int i = 0; i < 4; i++)
+		buf[i * page_size + 1] = 2;
+	tap_ok(knob("cow_breaks") - base == 4, "writes to the now private pages add nothing");
+	pid = fork();
+	if (!pid) {
+		buf[5 * page_size] = 3;
+		buf[6 * page_size] = 3;
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	tap_ok(knob("cow_breaks") - base == 6, "a forked child's 2 writes to merged pages: +2 more (%ld)",
+	       knob("cow_breaks") - base);
+	/* page 0 was broken right after its merge: restored, it still waits */
+	fill_page(buf, 66);
+	must_set(SP_TREE, "run", "1");
+	if (wait_scans(SP_TREE, 2))
+		tap_bail("no two full scans");
+	must_set(SP_TREE, "run", "0");
+	tap_ok(pfn_of(0, buf) != pfn_of(0, buf + 9 * page_size),
+	       "a page broken right after merging is not re-merged at once");
+	must_set(SP_TREE, "run", "1");
+	if (wait_scans(SP_TREE, 4))
+		tap_bail("no four full scans");
+	must_set(SP_TREE, "run", "0");
+	tap_ok(pfn_of(0, buf) == pfn_of(0, buf + 9 * page_size),
+	       "after its cooldown (4 visits), it merges again");
+	must_set(SP_TREE, "run", "2");
+	tap_ok(knob("cow_breaks") - base == 6 && knob("kernel_pages_allocated") == 0,
+	       "samepage's own unmerge (run=2) is not counted");
+	sp_range(0, 0, buf, 10 * page_size);
+	sp_restore();
+	return tap_done();
+}
