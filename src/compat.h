@@ -86,6 +86,16 @@ static inline void sp_dec_anon_rss(struct mm_struct *mm)
 #endif
 }
 
+/* Has in-tree KSM seen MADV_MERGEABLE or PR_SET_MEMORY_MERGE in @mm? */
+static inline bool sp_mm_ksm_mergeable(const struct mm_struct *mm)
+{
+#ifdef SP_HAVE_MM_FLAGS_TEST
+	return mm_flags_test(MMF_VM_MERGEABLE, mm);
+#else
+	return test_bit(MMF_VM_MERGEABLE, &mm->flags);
+#endif
+}
+
 /* Number of PTEs mapping a small folio. */
 static inline int sp_mapcount(struct folio *folio)
 {

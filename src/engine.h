@@ -93,6 +93,7 @@ struct sp_range {
  * @items: sp_rmap_item by page index (addr >> PAGE_SHIFT)
  * @ranges: registered sp_ranges when not @whole
  * @whole: the whole process is registered
+ * @follow: found through MADV_MERGEABLE/prctl: its VM_MERGEABLE areas count
  * @pid: tgid that registered, for listings
  * @rmap_items: its items (ksm_stat ksm_rmap_items)
  * @merging: its items that map a kpage (ksm_merging_pages)
@@ -107,6 +108,7 @@ struct sp_mm_slot {
 	struct xarray items;
 	struct list_head ranges;
 	bool whole;
+	bool follow;
 	pid_t pid;
 	unsigned long rmap_items;
 	unsigned long merging;
@@ -176,14 +178,21 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage);
 int sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 		     unsigned long end);
+int __sp_unmerge_range(struct mm_struct *mm, unsigned long start,
+		       unsigned long end);
 
 /* slots.c */
 struct sp_mm_slot *sp_find_slot(struct mm_struct *mm);
 struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot);
 void sp_free_slot(struct sp_mm_slot *slot);
 void sp_reap_slots(void);
-bool sp_next_span(struct sp_mm_slot *slot, unsigned long addr, unsigned long end,
-		  unsigned long *s, unsigned long *e);
+bool sp_next_span(struct sp_mm_slot *slot, struct vm_area_struct *vma,
+		  unsigned long addr, unsigned long end, unsigned long *s,
+		  unsigned long *e);
+void sp_release_items(struct sp_mm_slot *slot, unsigned long start,
+		      unsigned long end);
+void sp_discover_madvised(void);
+bool sp_ksm_running(void);
 struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr);
 void sp_drop_item(struct sp_rmap_item *item);
 void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end);

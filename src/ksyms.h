@@ -34,6 +34,7 @@ struct task_struct;
 	X(mn_range_start,	"__mmu_notifier_invalidate_range_start", true) \
 	X(mn_range_end,		"__mmu_notifier_invalidate_range_end", true) \
 	X(ptrace_may_access,	"ptrace_may_access",		true)	\
+	X(ksm_run,		"ksm_run",			false)	\
 	SP_PTE_LOCK_KSYM(X)
 
 struct samepage_ksyms {

@@ -387,13 +387,23 @@ static vm_fault_t unmerge_fault(struct vm_area_struct *vma, unsigned long addr,
  */
 int sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
+	int err;
+
+	mmap_read_lock(mm);
+	err = __sp_unmerge_range(mm, start, end);
+	mmap_read_unlock(mm);
+	return err;
+}
+
+/* sp_unmerge_range() with @mm's mmap lock held (for read) by the caller. */
+int __sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
 	struct sp_mm_slot *slot = sp_find_slot(mm);
 	struct vm_area_struct *vma;
 	unsigned long addr;
 	int err = 0;
 	VMA_ITERATOR(vmi, mm, start);
 
-	mmap_read_lock(mm);
 	for_each_vma_range(vmi, vma, end) {
 		if (!sp_vma_eligible(vma))
 			continue;
@@ -435,6 +445,5 @@ int sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long en
 		if (err)
 			break;
 	}
-	mmap_read_unlock(mm);
 	return err;
 }

@@ -25,6 +25,8 @@
  * @stable_node_chains_prune_millisecs: period of the kpage prune (2000)
  * @max_kernel_pages: cap on kernel_pages_allocated, 0 = none (default 0)
  * @smart_scan: skip pages that keep failing to merge (default 1)
+ * @follow_madvise: merge VM_MERGEABLE areas (MADV_MERGEABLE, prctl) while
+ *	in-tree KSM is not running (default 1)
  * @lock: serialises run changes against each other (ksm_thread_mutex)
  *
  * Readers outside @lock use READ_ONCE(); every field has the in-tree default.
@@ -39,6 +41,7 @@ struct samepage_knobs {
 	unsigned int stable_node_chains_prune_millisecs;
 	unsigned long max_kernel_pages;
 	unsigned int smart_scan;
+	unsigned int follow_madvise;
 	struct mutex lock;
 };
 

@@ -463,8 +463,8 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 		int vwhy = sp_vma_why(vma);
 
 		addr = max(vma->vm_start, e->cur_addr);
-		while (sp_next_span(slot, addr, vma->vm_end, &s, &end)) {
-			sp_drop_items(slot, next, s);
+		while (sp_next_span(slot, vma, addr, vma->vm_end, &s, &end)) {
+			sp_release_items(slot, next, s);
 			next = end;
 			addr = end;
 			if (vwhy >= 0 || !vma->anon_vma) {
@@ -486,7 +486,7 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 			}
 		}
 	}
-	sp_drop_items(slot, next, TASK_SIZE);
+	sp_release_items(slot, next, TASK_SIZE);
 	end_slot_pass(slot);
 out:
 	mmap_read_unlock(mm);
@@ -506,13 +506,16 @@ static void scan_batch(unsigned int budget)
 
 	SP_CALL0(lru_add_drain_all);
 	mutex_lock(&e->lock);
-	while (budget && !wrapped && !list_empty(&e->slots) &&
+	while (budget && !wrapped &&
 	       READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE) {
 		struct sp_mm_slot *slot;
 
-		if (!e->cur) {
+		if (!e->cur) {		/* a pass begins */
+			sp_discover_madvised();
 			e->cur = sp_next_slot(NULL);
 			e->cur_addr = 0;
+			if (!e->cur)
+				break;
 		}
 		slot = e->cur;
 		switch (scan_slot(slot, &budget)) {
@@ -566,7 +569,7 @@ int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
 
 	mutex_lock(&e->lock);
 	slot = sp_find_slot(mm);
-	err = slot && sp_next_span(slot, start, end, &s, &se) && s == start &&
+	err = slot && sp_next_span(slot, NULL, start, end, &s, &se) && s == start &&
 	      se == end ? 0 : -ENOENT;
 	mutex_unlock(&e->lock);
 	if (err) {

@@ -10,6 +10,8 @@
 #define pr_fmt(fmt) "samepage: " fmt
 
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
 
@@ -37,17 +39,33 @@ struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot)
 	return list_entry(next, struct sp_mm_slot, list);
 }
 
+/* Is in-tree KSM running (ksm_run & KSM_RUN_MERGE)? */
+bool sp_ksm_running(void)
+{
+	return samepage_ksyms.ksm_run && (READ_ONCE(*SP_DATA(ksm_run, unsigned long *)) & 1);
+}
+
+/* Does @slot follow @vma because of MADV_MERGEABLE / PR_SET_MEMORY_MERGE? */
+static bool follows(struct sp_mm_slot *slot, struct vm_area_struct *vma)
+{
+	return slot->follow && vma && (vma->vm_flags & VM_MERGEABLE) &&
+	       READ_ONCE(samepage_knobs.follow_madvise) && !sp_ksm_running();
+}
+
 /*
- * The first registered span at or after @addr and before @end, clipped to
- * [@addr, @end): returns false when there is none.
+ * The first span samepage merges at or after @addr and before @end (both
+ * inside @vma, or @vma NULL to look at registrations only), clipped to
+ * [@addr, @end): returns false when there is none. A span is registered
+ * (whole process or range), or followed (a VM_MERGEABLE @vma).
  */
-bool sp_next_span(struct sp_mm_slot *slot, unsigned long addr, unsigned long end,
-		  unsigned long *s, unsigned long *e)
+bool sp_next_span(struct sp_mm_slot *slot, struct vm_area_struct *vma,
+		  unsigned long addr, unsigned long end, unsigned long *s,
+		  unsigned long *e)
 {
 	struct sp_range *r;
 
 	*s = end;
-	if (slot->whole) {
+	if (slot->whole || follows(slot, vma)) {
 		*s = addr;
 		*e = end;
 		return addr < end;
@@ -119,6 +137,34 @@ void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long e
 		sp_drop_item(item);
 }
 
+/**
+ * sp_release_items() - the cursor passed [@start, @end) without visiting it
+ * @slot: the slot (its mm's mmap lock is held for read)
+ * @start: start
+ * @end: end
+ *
+ * Whatever samepage merged there is given back first: the area was
+ * unregistered, or stopped being VM_MERGEABLE (MADV_UNMERGEABLE,
+ * PR_SET_MEMORY_MERGE=0), or in-tree KSM took it over. Then the items go.
+ */
+void sp_release_items(struct sp_mm_slot *slot, unsigned long start,
+		      unsigned long end)
+{
+	struct sp_rmap_item *item;
+	unsigned long idx;
+
+	if (start >= end)
+		return;
+	xa_for_each_range(&slot->items, idx, item, start >> PAGE_SHIFT,
+			  (end >> PAGE_SHIFT) - 1) {
+		if (item->node || item->zero) {
+			__sp_unmerge_range(slot->mm, start, end);
+			break;
+		}
+	}
+	sp_drop_items(slot, start, end);
+}
+
 /* Forget every rmap_item of @slot and the slot itself. */
 void sp_free_slot(struct sp_mm_slot *slot)
 {
@@ -151,6 +197,68 @@ void sp_reap_slots(void)
 	}
 }
 
+/* A new slot for @mm (engine lock held); NULL without memory. */
+static struct sp_mm_slot *slot_add(struct mm_struct *mm, pid_t pid)
+{
+	struct sp_mm_slot *slot = kzalloc(sizeof(*slot), GFP_KERNEL);
+
+	if (!slot)
+		return NULL;
+	mmgrab(mm);
+	slot->mm = mm;
+	slot->pid = pid;
+	xa_init(&slot->items);
+	INIT_LIST_HEAD(&slot->ranges);
+	list_add_tail(&slot->list, &samepage_engine.slots);
+	return slot;
+}
+
+#define DISCOVER_BATCH	64
+
+/**
+ * sp_discover_madvised() - track the mms in-tree KSM was told about
+ *
+ * An mm that got MADV_MERGEABLE or PR_SET_MEMORY_MERGE carries
+ * MMF_VM_MERGEABLE; samepage follows its VM_MERGEABLE areas (see
+ * follows()). Called with the engine lock held at the start of each pass,
+ * so new mms are found within a pass, and those present at load at once.
+ */
+void sp_discover_madvised(void)
+{
+	struct mm_struct *found[DISCOVER_BATCH];
+	pid_t pids[DISCOVER_BATCH];
+	struct task_struct *p;
+	struct sp_mm_slot *slot;
+	int n = 0;
+
+	if (!READ_ONCE(samepage_knobs.follow_madvise))
+		return;
+	rcu_read_lock();
+	for_each_process(p) {
+		struct mm_struct *mm;
+
+		if (p->flags & PF_KTHREAD)
+			continue;
+		task_lock(p);
+		mm = p->mm;
+		if (mm && sp_mm_ksm_mergeable(mm) && n < DISCOVER_BATCH) {
+			mmgrab(mm);
+			found[n] = mm;
+			pids[n++] = task_tgid_nr(p);
+		}
+		task_unlock(p);
+	}
+	rcu_read_unlock();
+	for (int i = 0; i < n; i++) {
+		slot = sp_find_slot(found[i]);
+		if (!slot)
+			slot = slot_add(found[i], pids[i]);
+		if (slot)
+			slot->follow = true;
+		mmdrop(found[i]);
+	}
+}
+
 /**
  * sp_register() - add @mm, or its range [@start, @end), to the scan list
  * @mm: the address space (the caller holds a reference)
@@ -180,18 +288,11 @@ int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
 		err = -EEXIST;
 		goto out;
 	}
+	if (!slot)
+		slot = slot_add(mm, pid);
 	if (!slot) {
-		slot = kzalloc(sizeof(*slot), GFP_KERNEL);
-		if (!slot) {
-			err = -ENOMEM;
-			goto out;
-		}
-		mmgrab(mm);
-		slot->mm = mm;
-		slot->pid = pid;
-		xa_init(&slot->items);
-		INIT_LIST_HEAD(&slot->ranges);
-		list_add_tail(&slot->list, &samepage_engine.slots);
+		err = -ENOMEM;
+		goto out;
 	}
 	if (r) {
 		list_add_tail(&r->list, &slot->ranges);
@@ -270,8 +371,10 @@ int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end)
 	if (err)
 		goto out;
 	sp_drop_items(slot, start, end);
-	if (slot->whole || list_empty(&slot->ranges))
+	if ((slot->whole || list_empty(&slot->ranges)) && !slot->follow)
 		sp_free_slot(slot);
+	else
+		slot->whole = false;
 	sp_prune();
 out:
 	mutex_unlock(&samepage_engine.lock);
@@ -281,8 +384,9 @@ out:
 /**
  * sp_unmerge_all() - run=2: unmerge every registered mm
  *
- * Slots stay registered (as in-tree, run=1 scans them again); every
- * rmap_item is dropped and full_scans restarts from 0.
+ * Slots of live processes stay registered (as in-tree, run=1 scans them
+ * again), those of exited ones go; every rmap_item is dropped and
+ * full_scans restarts from 0.
  *
  * Return: 0 or the first unmerge error.
  */
@@ -293,6 +397,7 @@ int sp_unmerge_all(void)
 	int err = 0;
 
 	mutex_lock(&e->lock);
+	sp_reap_slots();	/* exited processes: nothing to unmerge, just go */
 	list_for_each_entry(slot, &e->slots, list) {
 		if (!mmget_not_zero(slot->mm))
 			continue;

@@ -79,7 +79,7 @@ void sp_fill_proc_stat(struct mm_struct *mm, struct samepage_proc_stat *ps)
 		ps->merging_pages = slot->merging;
 		ps->process_profit = profit(slot->merging + slot->zero, slot->rmap_items);
 		ps->merge_any = slot->whole;
-		ps->mergeable = 1;
+		ps->mergeable = slot->whole || slot->follow || !list_empty(&slot->ranges);
 		list_for_each_entry(r, &slot->ranges, list)
 			ps->ranges++;
 		ps->full_scans = slot->full_scans;

@@ -26,6 +26,7 @@ struct samepage_knobs samepage_knobs = {
 	.stable_node_chains_prune_millisecs = 2000,
 	.max_kernel_pages = 0,
 	.smart_scan = 1,
+	.follow_madvise = 1,
 	.lock = __MUTEX_INITIALIZER(samepage_knobs.lock),
 };
 
@@ -125,6 +126,7 @@ static struct kobj_attribute name##_attr = __ATTR_RW(name)
 
 SP_BOOL_KNOB(use_zero_pages);
 SP_BOOL_KNOB(smart_scan);
+SP_BOOL_KNOB(follow_madvise);
 
 /*
  * max_page_sharing and merge_across_nodes change how kpages are found, so
@@ -284,6 +286,7 @@ static struct attribute *samepage_attrs[] = {
 	&smart_scan_attr.attr,
 	&pages_skipped_attr.attr,
 	&cow_breaks_attr.attr,
+	&follow_madvise_attr.attr,
 	&hooks_attr.attr,
 	NULL,
 };

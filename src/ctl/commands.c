@@ -114,6 +114,7 @@ int cmd_status(int argc, char **argv)
 		"kernel hooks samepage follows.";
 	static struct knob k[MAX_KNOBS];
 	char hooks[256];
+	bool ksm_takes;
 	struct out o;
 	int n;
 
@@ -132,6 +133,9 @@ int cmd_status(int argc, char **argv)
 		read_knob(KSM_SYSFS_DIR, k[i].name, k[i].ksm, VALUE_LEN);
 	}
 	hooks_line(hooks, sizeof(hooks));
+	ksm_takes = find_knob(k, n, "run") >= 0 &&
+		    !strcmp(k[find_knob(k, n, "run")].ksm, "1") &&
+		    !strcmp(k[find_knob(k, n, "follow_madvise")].sp, "1");
 	if (o.json) {
 		out_begin(&o);
 		for (int t = 0; t < 2; t++) {
@@ -145,6 +149,7 @@ int cmd_status(int argc, char **argv)
 			out_object_end(&o);
 		}
 		out_str(&o, "hooks", hooks);
+		out_u64(&o, "ksm_has_madvised_areas", ksm_takes);
 		out_end(&o);
 		return 0;
 	}
@@ -153,6 +158,8 @@ int cmd_status(int argc, char **argv)
 		printf("%-36s %-20s %s\n", k[i].name, *k[i].sp ? k[i].sp : "-",
 		       *k[i].ksm ? k[i].ksm : "-");
 	printf("\nhooks: %s\n", hooks);
+	if (ksm_takes)
+		printf("in-tree KSM is running: samepage leaves MADV_MERGEABLE/prctl areas to it\n");
 	return 0;
 }
 
