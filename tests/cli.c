@@ -210,10 +210,7 @@ static void converge(const char *tree)
 {
 	must_set(tree, "pages_to_scan", "10000");
 	must_set(tree, "sleep_millisecs", "0");
-	must_set(tree, "run", "1");
-	if (wait_scans(tree, 3))
-		tap_bail("%s: no progress", tree);
-	must_set(tree, "run", "0");
+	run_passes(tree, 3);
 }
 
 static void stat_vs_ksm(void)
@@ -332,10 +329,7 @@ int main(void)
 	tap_ok(sh("samepagectl stat %d --json", c.pid) == 0 && json_has(out, stat_keys) &&
 	       json_num(out, "merging_pages") == 64 && json_num(out, "rmap_items") == NPAGES,
 	       "stat --json: 96 rmap_items, 64 merging");
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 2))
-		tap_bail("no scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 2);
 	tap_ok(sh("samepagectl explain %d --json", c.pid) == 0 && json_has(out, why_keys) &&
 	       json_num(out, "merged") == 64 && json_num(out, "unique") == 32,
 	       "explain PID --json: 64 merged, 32 unique");

@@ -221,10 +221,7 @@ static void why_test(void)
 	pthread_create(&thread, NULL, rewrite, NULL);
 
 	sp_range(1, 0, base, TOTAL * page_size);
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 3))
-		tap_bail("no three full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 3);
 	stop = 1;
 	pthread_join(thread, NULL);
 

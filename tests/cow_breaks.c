@@ -32,10 +32,7 @@ int main(void)
 	for (int i = 0; i < 10; i++)
 		fill_page(buf + i * page_size, 66);
 	sp_range(1, 0, buf, 10 * page_size);
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 2))
-		tap_bail("no two full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 2);
 	base = knob("cow_breaks");
 	for (int i = 0; i < 4; i++)
 		buf[i * page_size] = 1;
@@ -55,16 +52,10 @@ int main(void)
 	       knob("cow_breaks") - base);
 	/* page 0 was broken right after its merge: restored, it still waits */
 	fill_page(buf, 66);
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 2))
-		tap_bail("no two full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 2);
 	tap_ok(pfn_of(0, buf) != pfn_of(0, buf + 9 * page_size),
 	       "a page broken right after merging is not re-merged at once");
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 4))
-		tap_bail("no four full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 4);
 	tap_ok(pfn_of(0, buf) == pfn_of(0, buf + 9 * page_size),
 	       "after its cooldown (4 visits), it merges again");
 	must_set(SP_TREE, "run", "2");

@@ -28,13 +28,6 @@ static struct counts counts(const char *tree)
 	return c;
 }
 
-static void scan(const char *tree, int passes)
-{
-	must_set(tree, "run", "1");
-	if (wait_scans(tree, passes))
-		tap_bail("%s: no %d full scans", tree, passes);
-	must_set(tree, "run", "0");
-}
 
 int main(void)
 {
@@ -55,21 +48,21 @@ int main(void)
 	must_set(KSM_TREE, "pages_to_scan", "10000");
 	must_set(KSM_TREE, "sleep_millisecs", "0");
 	set_knob_in(KSM_TREE, "smart_scan", "0");	/* as sp_reset() does; 6.7+ */
-	scan(KSM_TREE, 4);
+	run_passes(KSM_TREE, 4);
 	k = counts(KSM_TREE);
 	must_set(KSM_TREE, "run", "2");
 	must_set(KSM_TREE, "run", "0");
 
 	/* samepage: no REGISTER, the madvise alone */
 	sp_reset();
-	scan(SP_TREE, 4);
+	run_passes(SP_TREE, 4);
 	s = counts(SP_TREE);
 	tap_ok(!memcmp(&k, &s, sizeof(k)) && s.shared == 1 && s.sharing == 9,
 	       "MADV_MERGEABLE: shared/sharing/unshared/volatile samepage %ld/%ld/%ld/%ld, ksm %ld/%ld/%ld/%ld",
 	       s.shared, s.sharing, s.unshared, s.isvol, k.shared, k.sharing, k.unshared, k.isvol);
 
 	madvise(buf, 15 * page_size, MADV_UNMERGEABLE);
-	scan(SP_TREE, 2);
+	run_passes(SP_TREE, 2);
 	for (int i = 1; i < 10; i++)
 		apart &= pfn_of(0, buf + i * page_size) != pfn_of(0, buf);
 	tap_ok(apart && knob("kernel_pages_allocated") == 0,
@@ -77,7 +70,7 @@ int main(void)
 
 	/* in-tree KSM starts: samepage hands the area over */
 	madvise(buf, 15 * page_size, MADV_MERGEABLE);
-	scan(SP_TREE, 4);
+	run_passes(SP_TREE, 4);
 	tap_ok(knob("kernel_pages_allocated") == 1, "merged again by samepage");
 	must_set(KSM_TREE, "run", "1");
 	must_set(SP_TREE, "run", "1");
@@ -92,11 +85,11 @@ int main(void)
 	must_set(KSM_TREE, "pages_to_scan", "100");
 	must_set(KSM_TREE, "sleep_millisecs", "20");
 	set_knob_in(KSM_TREE, "smart_scan", "1");
-	scan(SP_TREE, 4);
+	run_passes(SP_TREE, 4);
 	tap_ok(knob("pages_sharing") == 9, "in-tree KSM stopped: samepage merges again");
 
 	must_set(SP_TREE, "follow_madvise", "0");
-	scan(SP_TREE, 2);
+	run_passes(SP_TREE, 2);
 	tap_ok(knob("kernel_pages_allocated") == 0, "follow_madvise=0: nothing followed, all given back");
 	must_set(SP_TREE, "follow_madvise", "1");
 	madvise(buf, 15 * page_size, MADV_UNMERGEABLE);
@@ -135,7 +128,7 @@ int main(void)
 		} else {
 			int same = 1;
 
-			scan(SP_TREE, 4);
+			run_passes(SP_TREE, 4);
 			for (int i = 1; i < 8; i++)
 				same &= pfn_of(pid, *where + i * page_size) == pfn_of(pid, *where);
 			tap_ok(same, "PR_SET_MEMORY_MERGE: a mapping made after it is merged");

@@ -40,10 +40,7 @@ int main(void)
 	fill_page(x1, 3);
 	fill_page(x2, 3);
 	sp_range(1, 0, buf, 4 * page_size);
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 5))
-		tap_bail("no five full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 5);
 	scans = knob("full_scans");
 	coll = knob("hash_collisions");
 	tap_ok(pfn_of(0, x1) == pfn_of(0, x2), "the equal pages merged");

@@ -58,10 +58,7 @@ static void two_processes(void)
 	sp_reset();
 	for (int k = 0; k < 2; k++)
 		c[k] = spawn(setup_pair, step_verify, (void *)(intptr_t)k);
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 2))
-		tap_bail("no two full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 2);
 
 	tap_ok(knob("pages_shared") == COMMON && knob("pages_sharing") == COMMON,
 	       "two processes: pages_shared=%ld pages_sharing=%ld (want %d, %d)",
@@ -106,10 +103,7 @@ static void ten_identical(void)
 	for (int i = 0; i < 10; i++)
 		fill_page(buf + i * page_size, 7);
 	sp_range(1, 0, buf, 10 * page_size);
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 2))
-		tap_bail("no two full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 2);
 	tap_ok(knob("pages_shared") == 1 && knob("pages_sharing") == 9,
 	       "10 identical pages: pages_shared=%ld pages_sharing=%ld (want 1, 9)",
 	       knob("pages_shared"), knob("pages_sharing"));
@@ -164,10 +158,7 @@ static void volatile_pages(void)
 	}
 	if (read(ready[0], &b, 1) != 1)
 		tap_bail("volatile child did not start");
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 4))
-		tap_bail("no four full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 4);
 	tap_ok(knob("pages_volatile") == VOLATILE && knob("pages_unshared") == VOLATILE &&
 	       knob("pages_shared") == 0,
 	       "rewritten pages: pages_volatile=%ld (want %d), pages_unshared=%ld (want %d), none merged",

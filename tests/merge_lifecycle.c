@@ -38,13 +38,6 @@ static int verify(char *base, int from, int to)
 	return 1;
 }
 
-static void merge_now(void)
-{
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 2))
-		tap_bail("no two full scans");
-	must_set(SP_TREE, "run", "0");
-}
 
 static void fork_test(void)
 {
@@ -54,7 +47,7 @@ static void fork_test(void)
 	sp_reset();
 	fill();
 	sp_range(1, 0, buf, NPAGES * page_size);
-	merge_now();
+	run_passes(SP_TREE, 2);
 	tap_ok(knob("pages_shared") == CONTENTS &&
 	       knob("pages_sharing") == NPAGES - CONTENTS,
 	       "fork: %d contents merged: shared=%ld sharing=%ld", CONTENTS,
@@ -87,7 +80,7 @@ static void address_space_test(void)
 	sp_reset();
 	fill();
 	sp_range(1, 0, buf, NPAGES * page_size);
-	merge_now();
+	run_passes(SP_TREE, 2);
 	/* mremap pages 0..15 elsewhere, mprotect 16..31, munmap 32..39,
 	 * DONTNEED 40..47; 48..63 stay as they are */
 	target = mmap(NULL, 16 * page_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -107,10 +100,7 @@ static void address_space_test(void)
 							  buf + i * page_size + 1,
 							  page_size - 1);
 	tap_ok(ok, "mremap, mprotect, munmap, MADV_DONTNEED on merged pages");
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 2))
-		tap_bail("no two full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 2);
 	tap_ok(verify(moved, 0, 16) && verify(buf + 16 * page_size, 16, 32) &&
 	       verify(buf + 48 * page_size, 48, 64),
 	       "every remaining page is bit-exact after two more scans");
@@ -134,7 +124,7 @@ static void unload_test(void)
 	sp_reset();
 	fill();
 	sp_range(1, 0, buf, NPAGES * page_size);
-	merge_now();
+	run_passes(SP_TREE, 2);
 	sp_close_dev();		/* only the kpages hold the module now */
 	tap_ok(module_refcnt() == knob("kernel_pages_allocated") &&
 	       knob("kernel_pages_allocated") == CONTENTS,

@@ -14,13 +14,6 @@
 #include <sys/uio.h>
 #include "sp.h"
 
-static void merge_now(int scans)
-{
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, scans))
-		tap_bail("no %d full scans", scans);
-	must_set(SP_TREE, "run", "0");
-}
 
 static void pinned(void)
 {
@@ -41,7 +34,7 @@ static void pinned(void)
 	if (n != page_size)
 		tap_bail("vmsplice: %zd", n);
 	sp_range(1, 0, buf, 2 * page_size);
-	merge_now(3);
+	run_passes(SP_TREE, 3);
 	tap_ok(knob("pages_shared") == 0 && pfn_of(0, buf) != pfn_of(0, buf + page_size),
 	       "a pinned page is not merged (pages_shared=%ld)", knob("pages_shared"));
 	{
@@ -49,7 +42,7 @@ static void pinned(void)
 
 		n = read(p[0], sink, page_size);
 	}
-	merge_now(2);
+	run_passes(SP_TREE, 2);
 	tap_ok(n == page_size && knob("pages_shared") == 1 && knob("pages_sharing") == 1 &&
 	       pfn_of(0, buf) == pfn_of(0, buf + page_size),
 	       "once the pin is gone, it merges");
@@ -80,14 +73,14 @@ static void cap_and_profit(void)
 	for (int i = 0; i < 20; i++)
 		fill_page(buf + i * page_size, i / 2);	/* 10 pairs */
 	sp_range(1, 0, buf, 20 * page_size);
-	merge_now(3);
+	run_passes(SP_TREE, 3);
 	tap_ok(knob("kernel_pages_allocated") == 3 && knob("pages_shared") == 3 &&
 	       knob("pages_sharing") == 3,
 	       "max_kernel_pages=3: kernel_pages_allocated=%ld pages_shared=%ld",
 	       knob("kernel_pages_allocated"), knob("pages_shared"));
 	size1 = profit_item_size();
 	must_set(SP_TREE, "max_kernel_pages", "0");
-	merge_now(2);
+	run_passes(SP_TREE, 2);
 	tap_ok(knob("kernel_pages_allocated") == 10 && knob("pages_sharing") == 10,
 	       "max_kernel_pages=0 lifts the cap: %ld kpages", knob("kernel_pages_allocated"));
 	size2 = profit_item_size();
@@ -119,7 +112,7 @@ static void zero_exit(void)
 	}
 	if (read(ready[0], &b, 1) != 1)
 		tap_bail("child did not start");
-	merge_now(2);
+	run_passes(SP_TREE, 2);
 	tap_ok(knob("ksm_zero_pages") == 64, "a process has 64 zero pages (%ld)",
 	       knob("ksm_zero_pages"));
 	kill(pid, SIGKILL);

@@ -90,10 +90,7 @@ int main(void)
 	tap_ok(ask(&c[0], 1) == 1 && ask(&c[1], 1) == 1 && ask(&c[2], 1) == 1,
 	       "A and C have their pages on node 0, B on node 1");
 
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 2))
-		tap_bail("no two full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 2);
 	tap_ok(knob("pages_shared") == NPAGES && knob("pages_sharing") == NPAGES,
 	       "merge_across_nodes=0: shared=%ld sharing=%ld (want %d, %d)",
 	       knob("pages_shared"), knob("pages_sharing"), NPAGES, NPAGES);
@@ -104,10 +101,7 @@ int main(void)
 
 	must_set(SP_TREE, "run", "2");
 	must_set(SP_TREE, "merge_across_nodes", "1");
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 2))
-		tap_bail("no two full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 2);
 	tap_ok(knob("pages_shared") == NPAGES && knob("pages_sharing") == 2 * NPAGES,
 	       "merge_across_nodes=1: shared=%ld sharing=%ld (want %d, %d)",
 	       knob("pages_shared"), knob("pages_sharing"), NPAGES, 2 * NPAGES);

@@ -127,6 +127,15 @@ static inline int wait_scans(const char *tree, long n)
 	return -1;
 }
 
+/* Let @tree's scanner run @n full passes, then stop it (bails on timeout). */
+static inline void run_passes(const char *tree, int n)
+{
+	must_set(tree, "run", "1");
+	if (wait_scans(tree, n))
+		tap_bail("%s: no %d full scans", tree, n);
+	must_set(tree, "run", "0");
+}
+
 /* Wait until @tree's @name reads @want; 0 on success, -1 on timeout. */
 static inline int wait_knob(const char *tree, const char *name, long want)
 {

@@ -45,10 +45,7 @@ int main(void)
 	snprintf(scan, sizeof(scan), "%lu", REGION / page_size);
 	must_set(SP_TREE, "pages_to_scan", scan);
 	sp_range(1, 0, buf, REGION);
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 3))
-		tap_bail("no three full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 3);
 	scans = knob("full_scans");
 	skipped = knob("pages_skipped_thp");
 	tap_ok(skipped == thp_pages * scans,

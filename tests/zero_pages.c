@@ -97,10 +97,7 @@ int main(void)
 	buf = map_pages(16);
 	memset(buf, 0, 16 * page_size);
 	sp_range(1, 0, buf, 16 * page_size);
-	must_set(SP_TREE, "run", "1");
-	if (wait_scans(SP_TREE, 2))
-		tap_bail("no two full scans");
-	must_set(SP_TREE, "run", "0");
+	run_passes(SP_TREE, 2);
 	mprotect(buf, 16 * page_size, PROT_READ);
 	intact = knob("ksm_zero_pages") == 16;
 	intact &= sp_range(0, 0, buf, 16 * page_size) == 0;
