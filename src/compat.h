@@ -96,6 +96,25 @@ static inline bool sp_mm_ksm_mergeable(const struct mm_struct *mm)
 #endif
 }
 
+/* Did @mm get PR_SET_MEMORY_MERGE (6.4+; never before)? */
+static inline bool sp_mm_merge_any(const struct mm_struct *mm)
+{
+#if defined(MMF_VM_MERGE_ANY) && defined(SP_HAVE_MM_FLAGS_TEST)
+	return mm_flags_test(MMF_VM_MERGE_ANY, mm);
+#elif defined(MMF_VM_MERGE_ANY)
+	return test_bit(MMF_VM_MERGE_ANY, &mm->flags);
+#else
+	return false;
+#endif
+}
+
+/* Where an ftrace callback sends the traced function (6.1: older name). */
+#ifdef SP_HAVE_FTRACE_REGS_SET_IP
+#define sp_ftrace_set_ip(fregs, ip)	ftrace_regs_set_instruction_pointer(fregs, ip)
+#else
+#define sp_ftrace_set_ip(fregs, ip)	ftrace_instruction_pointer_set(fregs, ip)
+#endif
+
 /* Number of PTEs mapping a small folio. */
 static inline int sp_mapcount(struct folio *folio)
 {

@@ -9,6 +9,8 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/rcupdate.h>
 #include <linux/rbtree.h>
 #include <linux/xarray.h>
 #include <linux/mm_types.h>
@@ -86,11 +88,21 @@ struct sp_range {
 	unsigned long end;
 };
 
+/* Unmapped ranges an mmu notifier reported, dropped by the reaper. */
+#define SP_UNMAPPED_MAX	4
+
 /**
  * struct sp_mm_slot - a registered address space
  * @list: in samepage_engine.slots (round-robin scan order)
+ * @hnode: in the mm -> slot hash (RCU readers: the hooks)
+ * @rcu: the slot is freed after a grace period
  * @mm: mmgrab()ed; the address space is used only after mmget_not_zero()
- * @items: sp_rmap_item by page index (addr >> PAGE_SHIFT)
+ * @mn: samepage's mmu notifier on @mm (exit and unmap reports), or NULL
+ * @items: sp_rmap_item by page index (addr >> PAGE_SHIFT); its xa_lock
+ *	also orders lock-free readers (sp_item_zero()) against frees
+ * @unmapped_lock: protects @unmapped and @nr_unmapped
+ * @unmapped: ranges unmapped since the reaper last ran (coalesced when full)
+ * @nr_unmapped: entries of @unmapped in use
  * @ranges: registered sp_ranges when not @whole
  * @whole: the whole process is registered
  * @follow: found through MADV_MERGEABLE/prctl: its VM_MERGEABLE areas count
@@ -104,8 +116,14 @@ struct sp_range {
  */
 struct sp_mm_slot {
 	struct list_head list;
+	struct hlist_node hnode;
+	struct rcu_head rcu;
 	struct mm_struct *mm;
+	struct mmu_notifier *mn;
 	struct xarray items;
+	spinlock_t unmapped_lock;
+	struct { unsigned long start, end; } unmapped[SP_UNMAPPED_MAX];
+	unsigned int nr_unmapped;
 	struct list_head ranges;
 	bool whole;
 	bool follow;
@@ -150,6 +168,18 @@ struct samepage_engine {
 
 extern struct samepage_engine samepage_engine;
 
+/*
+ * Has @mm's process let go of it (exit, or exec to a new mm)? samepaged
+ * holds only mmgrab() on the mms it scans, like ksmd, never mm_users for
+ * long: a process killed by the OOM killer must get its memory freed by
+ * its own exit, not when samepaged finishes a batch. Under the mmap lock
+ * this is the in-tree ksm_test_exit() test.
+ */
+static inline bool sp_mm_exiting(struct mm_struct *mm)
+{
+	return atomic_read(&mm->mm_users) == 0;
+}
+
 /* tree.c */
 struct sp_stable_node *sp_stable_find(const struct sp_key *key);
 struct sp_stable_node *sp_stable_next(struct sp_stable_node *node);
@@ -161,12 +191,20 @@ void sp_unstable_insert(struct sp_rmap_item *item);
 void sp_unstable_erase(struct sp_rmap_item *item);
 void sp_unstable_reset(void);
 
+/* alloc.c: the slab caches (named like in-tree KSM's, see /proc/slabinfo) */
+extern struct kmem_cache *sp_item_cache;
+extern struct kmem_cache *sp_node_cache;
+extern struct kmem_cache *sp_slot_cache;
+int sp_caches_init(void);
+void sp_caches_exit(void);
+
 /* merge.c */
-enum sp_pte_kind { SP_PTE_NONE, SP_PTE_ANON, SP_PTE_ZERO, SP_PTE_HUGE };
+enum sp_pte_kind { SP_PTE_NONE, SP_PTE_NO_TABLE, SP_PTE_ANON, SP_PTE_ZERO, SP_PTE_HUGE };
 
 int sp_merge_init(void);
 void sp_merge_exit(void);
 bool sp_is_kpage(struct page *page);
+struct sp_stable_node *sp_kpage_node(struct page *kpage);
 bool sp_pages_equal(struct page *a, struct page *b);
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
 				  struct page **pagep);
@@ -183,9 +221,14 @@ int __sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 
 /* slots.c */
 struct sp_mm_slot *sp_find_slot(struct mm_struct *mm);
+struct sp_mm_slot *sp_slot_rcu(struct mm_struct *mm);
+bool sp_item_zero(struct mm_struct *mm, unsigned long addr);
+void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
+		      unsigned long end);
+void sp_reap_soon(void);
 struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot);
 void sp_free_slot(struct sp_mm_slot *slot);
-void sp_reap_slots(void);
+bool sp_reap_slots(void);
 bool sp_next_span(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 		  unsigned long addr, unsigned long end, unsigned long *s,
 		  unsigned long *e);
@@ -219,6 +262,20 @@ int sp_hooks_init(void);
 void sp_hooks_exit(void);
 long sp_cow_breaks(void);
 ssize_t sp_hooks_show(char *buf);
+
+/* inherit.c: whole-process registrations follow fork and exec */
+bool sp_inherits(struct mm_struct *mm);
+void sp_inherit(struct mm_struct *mm, pid_t pid);
+void sp_inherit_exit(void);
+
+/* notify.c: an mmu notifier on every tracked mm */
+struct mmu_notifier *sp_notifier_get(struct mm_struct *mm);
+void sp_notifier_put(struct mmu_notifier *mn);
+void sp_notifier_exit(void);
+
+/* advisor.c: the scan-time advisor (in-tree's advisor_* knobs) */
+void sp_advisor_start_pass(void);
+void sp_advisor_end_pass(void);
 
 /* stats.c */
 void sp_fill_stats(struct samepage_stats *st);

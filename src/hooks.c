@@ -1,25 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Observing the kernel: kprobes that only count and never sleep.
+ * Where samepage hooks the kernel, and nothing else. Each hook is small:
+ * what it learns is handed to the engine without blocking.
  *
- * cow_breaks: a kprobe on do_wp_page(), the write-protect fault handler,
- * counts write faults whose PTE maps a kpage: each is a write that breaks
- * a merged page (copy on write). Unshare faults (samepage's own unmerging)
- * are not writes and are not counted. Every hook target is checked at load;
- * one that cannot be probed (inlined on some kernel) disables its feature
- * with one line in the log, never the load. /sys/kernel/mm/samepage/hooks
- * lists the active ones.
+ *  cow_breaks     kprobe on do_wp_page(): a write fault on a kpage is a
+ *                 write that breaks a merged page (counted, traced).
+ *  unmerge_madvise  ftrace on ksm_madvise(): MADV_UNMERGEABLE unmerges
+ *                 samepage's pages of the range before madvise() returns.
+ *  unmerge_prctl  ftrace on ksm_disable_merge_any(): the same for
+ *                 PR_SET_MEMORY_MERGE=0 (6.4+), over the whole process.
+ *  inherit_fork   tracepoint sched_process_fork: a child of a process
+ *                 registered whole is registered whole.
+ *  inherit_exec   kprobe on begin_new_exec(): so is the new mm of an exec.
+ *
+ * The two unmerge hooks need the caller's sleepable context (they fault
+ * pages in), which a kprobe handler is not: their ftrace callback sends
+ * the traced function to a wrapper in this file, which calls the original
+ * (recognised by its return address inside this module, so not redirected
+ * again) and then unmerges, under the mmap lock the caller already holds.
+ *
+ * Every target is checked at load; one that is missing (a kernel without
+ * it, or with it inlined) disables its feature with one line in the log,
+ * never the load. /sys/kernel/mm/samepage/hooks lists the active ones.
  */
 #define pr_fmt(fmt) "samepage: " fmt
 
 #include <linux/kprobes.h>
+#include <linux/ftrace.h>
+#include <linux/tracepoint.h>
+#include <linux/binfmts.h>
+#include <linux/mman.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/atomic.h>
+#include <linux/wait_bit.h>
 
 #include "samepage.h"
 #include "engine.h"
+#include "ksyms.h"
+#include "trace.h"
 
 static atomic_long_t cow_breaks = ATOMIC_LONG_INIT(0);
+
+long sp_cow_breaks(void)
+{
+	return atomic_long_read(&cow_breaks);
+}
 
 /* do_wp_page(struct vm_fault *vmf): vmf is the first argument. */
 static int wp_page_pre(struct kprobe *p, struct pt_regs *regs)
@@ -28,44 +54,233 @@ static int wp_page_pre(struct kprobe *p, struct pt_regs *regs)
 	unsigned long pfn;
 
 	if (vmf->flags & FAULT_FLAG_UNSHARE)
-		return 0;
+		return 0;	/* samepage's own unmerging, not a write */
 	pfn = pte_pfn(vmf->orig_pte);
 	if (pte_present(vmf->orig_pte) && pfn_valid(pfn) &&
-	    sp_is_kpage(pfn_to_page(pfn)))
+	    sp_is_kpage(pfn_to_page(pfn))) {
 		atomic_long_inc(&cow_breaks);
+		trace_cow_break(vmf->vma->vm_mm, vmf->address);
+	}
 	return 0;
 }
 
-static struct kprobe wp_page_probe = {
-	.symbol_name = "do_wp_page",
-	.pre_handler = wp_page_pre,
-};
-static bool wp_page_active;
-
-long sp_cow_breaks(void)
+/* begin_new_exec(struct linux_binprm *bprm): current->mm is still the old mm. */
+static int new_exec_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	return atomic_long_read(&cow_breaks);
+	struct linux_binprm *bprm = (struct linux_binprm *)regs->di;
+	struct mm_struct *old = current->mm;
+
+	if (old && bprm->mm && sp_inherits(old))
+		sp_inherit(bprm->mm, task_tgid_nr(current));
+	return 0;
 }
 
-/* The active hooks, for sysfs: "name:target(kind)" separated by spaces. */
+static void fork_probe(void *data, struct task_struct *parent,
+		       struct task_struct *child)
+{
+	struct mm_struct *mm = child->mm;
+
+	/* threads and vfork share the parent's mm: nothing new */
+	if (mm && mm != parent->mm && parent->mm && sp_inherits(parent->mm))
+		sp_inherit(mm, task_tgid_nr(child));
+}
+
+/* In-flight ftrace wrappers, which unload waits for. */
+static atomic_t wrappers_running = ATOMIC_INIT(0);
+
+static void wrapper_enter(void)
+{
+	atomic_inc(&wrappers_running);
+}
+
+static void wrapper_leave(void)
+{
+	if (atomic_dec_and_test(&wrappers_running))
+		wake_up_var(&wrappers_running);
+}
+
+/* Replaces ksm_madvise(): the same, plus samepage's synchronous unmerge. */
+static int ksm_madvise_wrapper(struct vm_area_struct *vma, unsigned long start,
+			       unsigned long end, int advice, void *vm_flags)
+{
+	int err;
+
+	wrapper_enter();
+	err = (int)SP_CALL5(ksm_madvise, vma, start, end, advice, vm_flags);
+	if (!err && advice == MADV_UNMERGEABLE)
+		err = __sp_unmerge_range(vma->vm_mm, start, end);
+	wrapper_leave();
+	return err;
+}
+
+/* Replaces ksm_disable_merge_any() (prctl PR_SET_MEMORY_MERGE, 0). */
+static int disable_merge_any_wrapper(struct mm_struct *mm)
+{
+	bool was = sp_mm_merge_any(mm);
+	int err;
+
+	wrapper_enter();
+	err = (int)SP_CALL1(ksm_disable_merge_any, mm);
+	if (!err && was)
+		err = __sp_unmerge_range(mm, 0, TASK_SIZE);
+	wrapper_leave();
+	return err;
+}
+
+enum sp_hook_kind { SP_KPROBE, SP_FTRACE, SP_TRACEPOINT };
+
+/**
+ * struct sp_hook - one hook point
+ * @feature: what it gives (the name in /sys/kernel/mm/samepage/hooks)
+ * @target: the kernel function or tracepoint
+ * @kind: how it is hooked
+ * @pre: SP_KPROBE: the handler
+ * @wrapper: SP_FTRACE: the replacement function
+ * @probe: SP_TRACEPOINT: the probe
+ * @kp: SP_KPROBE state
+ * @ops: SP_FTRACE state
+ * @tp: SP_TRACEPOINT: the tracepoint found by name
+ * @active: registered
+ */
+struct sp_hook {
+	const char *feature;
+	const char *target;
+	enum sp_hook_kind kind;
+	kprobe_pre_handler_t pre;
+	void *wrapper;
+	void *probe;
+	struct kprobe kp;
+	struct ftrace_ops ops;
+	struct tracepoint *tp;
+	bool active;
+};
+
+static struct sp_hook hooks[] = {
+	{ "cow_breaks", "do_wp_page", SP_KPROBE, .pre = wp_page_pre },
+	{ "unmerge_madvise", "ksm_madvise", SP_FTRACE, .wrapper = ksm_madvise_wrapper },
+	{ "unmerge_prctl", "ksm_disable_merge_any", SP_FTRACE,
+	  .wrapper = disable_merge_any_wrapper },
+	{ "inherit_fork", "sched_process_fork", SP_TRACEPOINT, .probe = fork_probe },
+	{ "inherit_exec", "begin_new_exec", SP_KPROBE, .pre = new_exec_pre },
+};
+
+static const char *const kind_names[] = {
+	[SP_KPROBE] = "kprobe", [SP_FTRACE] = "ftrace", [SP_TRACEPOINT] = "tracepoint",
+};
+
+/* Send the traced function to its wrapper, unless the wrapper calls it. */
+static void notrace ftrace_redirect(unsigned long ip, unsigned long parent_ip,
+				    struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	struct sp_hook *hook = container_of(ops, struct sp_hook, ops);
+
+	if (!within_module(parent_ip, THIS_MODULE))
+		sp_ftrace_set_ip(fregs, (unsigned long)hook->wrapper);
+}
+
+static void find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	struct sp_hook *hook = priv;
+
+	if (!strcmp(tp->name, hook->target))
+		hook->tp = tp;
+}
+
+/* The original an ftrace hook's wrapper calls, resolved at load. */
+static bool ftrace_target_resolved(const struct sp_hook *hook)
+{
+	if (hook->wrapper == ksm_madvise_wrapper)
+		return samepage_ksyms.ksm_madvise;
+	return samepage_ksyms.ksm_disable_merge_any;
+}
+
+static int hook_register(struct sp_hook *hook)
+{
+	int err;
+
+	switch (hook->kind) {
+	case SP_KPROBE:
+		hook->kp.symbol_name = hook->target;
+		hook->kp.pre_handler = hook->pre;
+		return register_kprobe(&hook->kp);
+	case SP_FTRACE:
+		if (!ftrace_target_resolved(hook))
+			return -ENOENT;
+		hook->ops.func = ftrace_redirect;
+		hook->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+				  FTRACE_OPS_FL_RECURSION;
+		err = ftrace_set_filter(&hook->ops, (unsigned char *)hook->target,
+					strlen(hook->target), 0);
+		if (!err)
+			err = register_ftrace_function(&hook->ops);
+		if (err)
+			ftrace_free_filter(&hook->ops);
+		return err;
+	case SP_TRACEPOINT:
+		for_each_kernel_tracepoint(find_tracepoint, hook);
+		if (!hook->tp)
+			return -ENOENT;
+		return tracepoint_probe_register(hook->tp, hook->probe, NULL);
+	}
+	return -EINVAL;
+}
+
+static void hook_unregister(struct sp_hook *hook)
+{
+	switch (hook->kind) {
+	case SP_KPROBE:
+		unregister_kprobe(&hook->kp);
+		break;
+	case SP_FTRACE:
+		unregister_ftrace_function(&hook->ops);
+		ftrace_free_filter(&hook->ops);
+		break;
+	case SP_TRACEPOINT:
+		tracepoint_probe_unregister(hook->tp, hook->probe, NULL);
+		break;
+	}
+}
+
+/* The active hooks, for sysfs: "feature:target(kind)" separated by spaces. */
 ssize_t sp_hooks_show(char *buf)
 {
-	return sysfs_emit(buf, "%s\n", wp_page_active ?
-			  "cow_breaks:do_wp_page(kprobe)" : "none");
+	ssize_t len = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(hooks); i++)
+		if (hooks[i].active)
+			len += sysfs_emit_at(buf, len, "%s%s:%s(%s)", len ? " " : "",
+					     hooks[i].feature, hooks[i].target,
+					     kind_names[hooks[i].kind]);
+	return len + sysfs_emit_at(buf, len, "%s\n", len ? "" : "none");
 }
 
 int sp_hooks_init(void)
 {
-	int err = register_kprobe(&wp_page_probe);
+	for (unsigned int i = 0; i < ARRAY_SIZE(hooks); i++) {
+		int err = hook_register(&hooks[i]);
 
-	if (err)
-		pr_info("cow_breaks disabled: cannot probe do_wp_page (%d)\n", err);
-	wp_page_active = !err;
+		if (err)
+			pr_info("%s disabled: cannot hook %s (%d)\n",
+				hooks[i].feature, hooks[i].target, err);
+		hooks[i].active = !err;
+	}
 	return 0;
 }
 
+/*
+ * Unload. Once unregistered no hook is entered any more, but a task may
+ * still be inside an ftrace wrapper (faulting, or preempted before it
+ * counted itself): RCU-tasks grace periods end only when every task has
+ * left such code voluntarily, one before and one after the count drains.
+ */
 void sp_hooks_exit(void)
 {
-	if (wp_page_active)
-		unregister_kprobe(&wp_page_probe);
+	for (unsigned int i = 0; i < ARRAY_SIZE(hooks); i++)
+		if (hooks[i].active)
+			hook_unregister(&hooks[i]);
+	tracepoint_synchronize_unregister();
+	synchronize_rcu_tasks();
+	wait_var_event(&wrappers_running, !atomic_read(&wrappers_running));
+	synchronize_rcu_tasks();
+	sp_inherit_exit();
 }

@@ -35,6 +35,8 @@ struct task_struct;
 	X(mn_range_end,		"__mmu_notifier_invalidate_range_end", true) \
 	X(ptrace_may_access,	"ptrace_may_access",		true)	\
 	X(ksm_run,		"ksm_run",			false)	\
+	X(ksm_madvise,		"ksm_madvise",			false)	\
+	X(ksm_disable_merge_any, "ksm_disable_merge_any",	false)	\
 	SP_PTE_LOCK_KSYM(X)
 
 struct samepage_ksyms {

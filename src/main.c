@@ -37,9 +37,12 @@ static int __init samepage_init(void)
 	err = samepage_ksyms_init(require_symbol);
 	if (err)
 		return err;
-	err = sp_merge_init();
+	err = sp_caches_init();
 	if (err)
 		return err;
+	err = sp_merge_init();
+	if (err)
+		goto out_caches;
 	err = sp_scan_init();
 	if (err)
 		goto out_merge;
@@ -59,6 +62,8 @@ out_scan:
 	sp_scan_exit();
 out_merge:
 	sp_merge_exit();
+out_caches:
+	sp_caches_exit();
 	return err;
 }
 
@@ -69,6 +74,7 @@ static void __exit samepage_exit(void)
 	samepage_sysfs_exit();
 	sp_scan_exit();
 	sp_merge_exit();
+	sp_caches_exit();
 	pr_info("unloaded\n");
 }
 

@@ -23,8 +23,11 @@
 #include "samepage.h"
 #include "engine.h"
 #include "ksyms.h"
+#include "trace.h"
 
 static struct anon_vma *dummy_anon_vma;
+/* pfn -> stable node of every kpage, to find a forked child's kpage's node */
+static DEFINE_XARRAY(kpage_nodes);
 /* folio->mapping of every kpage: the dummy anon_vma plus the anon bit */
 static void *kpage_mapping __ro_after_init;
 
@@ -54,6 +57,12 @@ bool sp_is_kpage(struct page *page)
 	return READ_ONCE(page_folio(page)->mapping) == kpage_mapping;
 }
 
+/* The stable node of @kpage (engine lock held), or NULL. */
+struct sp_stable_node *sp_kpage_node(struct page *kpage)
+{
+	return xa_load(&kpage_nodes, page_to_pfn(kpage));
+}
+
 /**
  * sp_get_anon_page() - what is mapped at @addr
  * @vma: VMA of @addr; caller holds the mmap lock
@@ -62,8 +71,9 @@ bool sp_is_kpage(struct page *page)
  *	caller puts it)
  *
  * Return: SP_PTE_ANON, SP_PTE_ZERO (the shared zero page), SP_PTE_HUGE (a
- * PMD-mapped THP or a large folio: not merged) or SP_PTE_NONE (nothing
- * mergeable: not present, swapped, a KSM page, a special mapping).
+ * PMD-mapped THP or a large folio: not merged), SP_PTE_NO_TABLE (no page
+ * table covers @addr: nothing in its whole PMD range) or SP_PTE_NONE
+ * (nothing mergeable: not present, swapped, a KSM page, a special mapping).
  */
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
 				  struct page **pagep)
@@ -78,16 +88,16 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 
 	pmd = (pmd_t *)SP_CALL2(mm_find_pmd, mm, addr);
 	if (!pmd)
-		return SP_PTE_NONE;
+		return SP_PTE_NO_TABLE;
 	pmde = sp_pmdp_get_lockless(pmd);
 	if (pmd_trans_huge(pmde))
 		return SP_PTE_HUGE;
 	if (!pmd_present(pmde))
-		return SP_PTE_NONE;
+		return SP_PTE_NO_TABLE;
 	ptep = sp_pte_offset_map_lock(mm, pmd, addr, ptl);
 	if (!ptep) {
 		sp_pte_map_release(ptl);
-		return SP_PTE_NONE;
+		return SP_PTE_NO_TABLE;
 	}
 	pte = ptep_get(ptep);
 	if (!pte_present(pte))
@@ -134,16 +144,17 @@ struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key)
 
 	if (max && e->c.kernel_pages_allocated >= max)
 		return NULL;
-	node = kzalloc(sizeof(*node), GFP_KERNEL);
+	node = kmem_cache_zalloc(sp_node_cache, GFP_KERNEL);
 	if (!node)
 		return NULL;
 	/* on the candidate's own node: merge_across_nodes=0 must keep it there */
 	kpage = alloc_pages_node(page_to_nid(src), GFP_HIGHUSER | __GFP_THISNODE, 0);
-	if (!kpage || !try_module_get(THIS_MODULE)) {
-		if (kpage)
-			__free_page(kpage);
-		kfree(node);
-		return NULL;
+	if (!kpage || xa_err(xa_store(&kpage_nodes, page_to_pfn(kpage), node,
+				      GFP_KERNEL)))
+		goto fail;
+	if (!try_module_get(THIS_MODULE)) {
+		xa_erase(&kpage_nodes, page_to_pfn(kpage));
+		goto fail;
 	}
 	folio = page_folio(kpage);
 	__folio_set_locked(folio);
@@ -160,6 +171,11 @@ struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key)
 	list_add_tail(&node->list, &e->kpages);
 	e->c.kernel_pages_allocated++;
 	return node;
+fail:
+	if (kpage)
+		__free_page(kpage);
+	kmem_cache_free(sp_node_cache, node);
+	return NULL;
 }
 
 /* @item now maps @node's kpage. */
@@ -210,8 +226,9 @@ void sp_kpage_prune(void)
 						   struct sp_rmap_item, nlink));
 		sp_stable_erase(node);
 		list_del(&node->list);
+		xa_erase(&kpage_nodes, folio_pfn(folio));
 		folio_put(folio);
-		kfree(node);
+		kmem_cache_free(sp_node_cache, node);
 		e->c.kernel_pages_allocated--;
 		module_put(THIS_MODULE);
 	}
@@ -321,6 +338,7 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 
 	sp_rmap_remove(folio, page, vma);
 	folio_put(folio);	/* the old PTE's reference */
+	trace_merge(mm, addr, kpage ? page_to_pfn(kpage) : 0);
 	err = 0;
 out_unlock:
 	pte_unmap_unlock(ptep, ptl);
@@ -330,11 +348,14 @@ out_mn:
 	return err;
 }
 
-enum merged_kind { MERGED_NONE, MERGED_KPAGE, MERGED_ZERO };
+enum merged_kind { MERGED_NONE, MERGED_KPAGE, MERGED_ZERO, MERGED_NO_TABLE };
 
-/* What samepage merged at @addr: a kpage, or (if @zero) the zero page. */
-static enum merged_kind merged_at(struct vm_area_struct *vma, unsigned long addr,
-				  bool zero)
+/*
+ * What samepage merged at @addr: a kpage, or the zero page where an
+ * rmap_item says samepage put it (sp_item_zero(), safe without the engine
+ * lock). MERGED_NO_TABLE: no page table covers @addr.
+ */
+static enum merged_kind merged_at(struct vm_area_struct *vma, unsigned long addr)
 {
 	struct page *page;
 	bool kpage;
@@ -345,7 +366,9 @@ static enum merged_kind merged_at(struct vm_area_struct *vma, unsigned long addr
 		put_page(page);
 		return kpage ? MERGED_KPAGE : MERGED_NONE;
 	case SP_PTE_ZERO:
-		return zero ? MERGED_ZERO : MERGED_NONE;
+		return sp_item_zero(vma->vm_mm, addr) ? MERGED_ZERO : MERGED_NONE;
+	case SP_PTE_NO_TABLE:
+		return MERGED_NO_TABLE;
 	default:
 		return MERGED_NONE;
 	}
@@ -372,6 +395,46 @@ static vm_fault_t unmerge_fault(struct vm_area_struct *vma, unsigned long addr,
 /* Faults per address before giving up (the loop must never spin). */
 #define UNMERGE_TRIES	8
 
+/*
+ * Give back what samepage merged at @addr of @vma: fault until nothing is
+ * left. Sets *@next past a range with no page table. Return: as
+ * __sp_unmerge_range().
+ */
+static int unmerge_addr(struct vm_area_struct *vma, unsigned long addr,
+			unsigned long *next)
+{
+	enum merged_kind kind;
+	int tries = 0;
+
+	*next = addr + PAGE_SIZE;
+	while ((kind = merged_at(vma, addr)) != MERGED_NONE) {
+		vm_fault_t ret;
+
+		if (kind == MERGED_NO_TABLE) {
+			*next = ALIGN(addr + 1, PMD_SIZE);
+			return 0;
+		}
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (++tries > UNMERGE_TRIES) {
+			/*
+			 * The zero page of a read-only mapping on a kernel
+			 * that cannot unshare it: harmless (it is not
+			 * samepage's page), left mapped. A kpage always
+			 * unshares; if one did not, say so.
+			 */
+			return kind == MERGED_KPAGE ? -EAGAIN : 0;
+		}
+		ret = unmerge_fault(vma, addr, kind);
+		if (ret & VM_FAULT_ERROR)
+			return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+		if (!(ret & VM_FAULT_RETRY))
+			trace_unmerge(vma->vm_mm, addr);
+		cond_resched();
+	}
+	return 0;
+}
+
 /**
  * sp_unmerge_range() - give every merged page of [@start, @end) back
  * @mm: the address space; the caller holds a reference (mmget)
@@ -380,7 +443,7 @@ static vm_fault_t unmerge_fault(struct vm_area_struct *vma, unsigned long addr,
  *
  * Faults each address that maps a kpage, or a zero page samepage mapped
  * there (an rmap_item says which), until none is left (unmerge_fault()).
- * Synchronous. The engine lock is held.
+ * Synchronous.
  *
  * Return: 0, -EINTR on a fatal signal, -ENOMEM/-EFAULT if a fault failed,
  * -EAGAIN if a kpage would not go (never seen; the loop is bounded).
@@ -395,53 +458,33 @@ int sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long en
 	return err;
 }
 
-/* sp_unmerge_range() with @mm's mmap lock held (for read) by the caller. */
+/**
+ * __sp_unmerge_range() - sp_unmerge_range() under the caller's mmap lock
+ * @mm: the address space, whose mmap lock the caller holds (read or write)
+ * @start: page-aligned start
+ * @end: page-aligned end
+ *
+ * Needs no engine lock: the madvise()/prctl() hooks call it in the
+ * caller's context, with the mmap lock held for write, where taking the
+ * engine lock would invert the engine -> mmap lock order. The rmap_items
+ * of the range are fixed up at samepaged's next visit, as in-tree KSM
+ * fixes its own. Page-table-less stretches are skipped a PMD at a time.
+ *
+ * Return: as sp_unmerge_range().
+ */
 int __sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	struct sp_mm_slot *slot = sp_find_slot(mm);
 	struct vm_area_struct *vma;
-	unsigned long addr;
+	unsigned long addr, next;
 	int err = 0;
 	VMA_ITERATOR(vmi, mm, start);
 
 	for_each_vma_range(vmi, vma, end) {
-		if (!sp_vma_eligible(vma))
+		if (!sp_vma_eligible(vma) || !vma->anon_vma)
 			continue;
 		for (addr = max(vma->vm_start, start);
-		     addr < min(vma->vm_end, end) && !err; addr += PAGE_SIZE) {
-			struct sp_rmap_item *item = slot ?
-				xa_load(&slot->items, addr >> PAGE_SHIFT) : NULL;
-			bool zero = item && item->zero;
-			enum merged_kind kind;
-			int tries = 0;
-
-			while ((kind = merged_at(vma, addr, zero)) != MERGED_NONE) {
-				vm_fault_t ret;
-
-				if (fatal_signal_pending(current)) {
-					err = -EINTR;
-					break;
-				}
-				if (++tries > UNMERGE_TRIES) {
-					/*
-					 * The zero page of a read-only mapping
-					 * on a kernel that cannot unshare it:
-					 * harmless (it is not samepage's page),
-					 * left mapped. A kpage always unshares;
-					 * if one did not, say so.
-					 */
-					if (kind == MERGED_KPAGE)
-						err = -EAGAIN;
-					break;
-				}
-				ret = unmerge_fault(vma, addr, kind);
-				if (ret & VM_FAULT_ERROR) {
-					err = ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
-					break;
-				}
-				cond_resched();
-			}
-		}
+		     addr < min(vma->vm_end, end) && !err; addr = next)
+			err = unmerge_addr(vma, addr, &next);
 		if (err)
 			break;
 	}

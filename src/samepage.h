@@ -14,6 +14,11 @@
 #define SP_RUN_MERGE	1
 #define SP_RUN_UNMERGE	2
 
+/* Values of advisor_mode ("[none] scan-time"), and in-tree's defaults. */
+#define SP_ADVISOR_NONE		0
+#define SP_ADVISOR_SCAN_TIME	1
+#define SP_DEFAULT_PAGES_TO_SCAN	100
+
 /**
  * struct samepage_knobs - tunables of /sys/kernel/mm/samepage
  * @run: SP_RUN_*; written under @lock
@@ -27,6 +32,11 @@
  * @smart_scan: skip pages that keep failing to merge (default 1)
  * @follow_madvise: merge VM_MERGEABLE areas (MADV_MERGEABLE, prctl) while
  *	in-tree KSM is not running (default 1)
+ * @advisor_mode: SP_ADVISOR_*; changed through sp_advisor_set_mode()
+ * @advisor_max_cpu: CPU budget of the advisor, percent (default 70)
+ * @advisor_min_pages_to_scan: lower bound it keeps to (default 500)
+ * @advisor_max_pages_to_scan: upper bound (default 30000)
+ * @advisor_target_scan_time: seconds a full pass should take (default 200)
  * @lock: serialises run changes against each other (ksm_thread_mutex)
  *
  * Readers outside @lock use READ_ONCE(); every field has the in-tree default.
@@ -42,10 +52,17 @@ struct samepage_knobs {
 	unsigned long max_kernel_pages;
 	unsigned int smart_scan;
 	unsigned int follow_madvise;
+	unsigned int advisor_mode;
+	unsigned int advisor_max_cpu;
+	unsigned long advisor_min_pages_to_scan;
+	unsigned long advisor_max_pages_to_scan;
+	unsigned long advisor_target_scan_time;
 	struct mutex lock;
 };
 
 extern struct samepage_knobs samepage_knobs;
+
+void sp_advisor_set_mode(unsigned int mode);
 
 int samepage_sysfs_init(void);
 void samepage_sysfs_exit(void);

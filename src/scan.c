@@ -33,6 +33,7 @@
 #include "samepage.h"
 #include "engine.h"
 #include "ksyms.h"
+#include "trace.h"
 
 struct samepage_engine samepage_engine = {
 	.lock = __MUTEX_INITIALIZER(samepage_engine.lock),
@@ -191,13 +192,11 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 	bool locked = false;
 
 	if (pmm != mm) {
-		if (!mmget_not_zero(pmm))
-			return PARTNER_GONE;
-		if (!mmap_read_trylock(pmm)) {
-			why = SAMEPAGE_WHY_RACE;	/* busy: next pass */
-			goto out_put;
-		}
+		if (!mmap_read_trylock(pmm))
+			return SAMEPAGE_WHY_RACE;	/* busy: next pass */
 		locked = true;
+		if (sp_mm_exiting(pmm))
+			goto out_unlock;
 	}
 	pvma = vma_lookup(pmm, partner->addr);
 	if (!pvma || !sp_vma_eligible(pvma) ||
@@ -234,9 +233,6 @@ out_page:
 out_unlock:
 	if (locked)
 		mmap_read_unlock(pmm);
-out_put:
-	if (pmm != mm)
-		mmput(pmm);
 	return why;
 }
 
@@ -354,6 +350,7 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 		sp_drop_items(slot, addr, addr + PAGE_SIZE);
 		return SAMEPAGE_WHY_THP;
 	case SP_PTE_NONE:
+	case SP_PTE_NO_TABLE:
 		sp_drop_items(slot, addr, addr + PAGE_SIZE);
 		return SAMEPAGE_WHY_NOT_PRESENT;
 	case SP_PTE_ZERO:
@@ -375,6 +372,13 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 		e->c.pages_scanned++;
 		if (item->node && item->node->kpage != page)
 			sp_item_unlink(item);
+		/* a forked child's copy of the mapping, counted like in-tree */
+		if (!item->node) {
+			struct sp_stable_node *node = sp_kpage_node(page);
+
+			if (node)
+				sp_item_link(item, node);
+		}
 		why = SAMEPAGE_WHY_MERGED;
 		goto out;
 	}
@@ -432,8 +436,11 @@ static void end_full_pass(void)
 	c->last_pass_visited = c->pass_visited;
 	c->pass_visited = 0;
 	sp_unstable_reset();
-	samepage_engine.c.full_scans++;
+	c->full_scans++;
 	sp_prune();
+	trace_scan_stop(c->full_scans, c->last_pass_visited, c->pages_shared,
+			c->pages_sharing);
+	sp_advisor_end_pass();
 }
 
 /* @slot's pass is done: its outcomes become the last pass's. */
@@ -456,9 +463,11 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 	struct vm_area_struct *vma;
 	VMA_ITERATOR(vmi, mm, e->cur_addr);
 
-	if (!mmget_not_zero(mm))
-		return SLOT_DEAD;
 	mmap_read_lock(mm);
+	if (sp_mm_exiting(mm)) {
+		mmap_read_unlock(mm);
+		return SLOT_DEAD;
+	}
 	for_each_vma(vmi, vma) {
 		int vwhy = sp_vma_why(vma);
 
@@ -475,7 +484,7 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 				continue;
 			}
 			for (addr = s; addr < end; addr += PAGE_SIZE) {
-				if (!*budget) {
+				if (!*budget || sp_mm_exiting(mm)) {
 					e->cur_addr = addr;
 					ret = SLOT_MORE;
 					goto out;
@@ -490,7 +499,6 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 	end_slot_pass(slot);
 out:
 	mmap_read_unlock(mm);
-	mmput(mm);
 	return ret;
 }
 
@@ -516,6 +524,8 @@ static void scan_batch(unsigned int budget)
 			e->cur_addr = 0;
 			if (!e->cur)
 				break;
+			trace_scan_start(e->c.full_scans + 1, list_count_nodes(&e->slots));
+			sp_advisor_start_pass();
 		}
 		slot = e->cur;
 		switch (scan_slot(slot, &budget)) {

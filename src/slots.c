@@ -5,7 +5,15 @@
  * A slot holds its mm with mmgrab(): the mm_struct stays, its address space
  * may go (exit); every user takes mmget_not_zero() first. Each rmap_item is
  * counted in its slot (ksm_stat's rmap_items, merging and zero pages) and
- * globally. Everything here runs under samepage_engine.lock.
+ * globally. Everything here runs under samepage_engine.lock, except the
+ * lock-free readers the hooks use from atomic or mmap-locked context
+ * (sp_slot_rcu(), sp_item_zero(), sp_note_unmapped()): slots are found
+ * through an RCU hash and freed after a grace period.
+ *
+ * Each slot also carries an mmu notifier (notify.c): its release (exit)
+ * and unmap reports reach the reaper work here, which frees the slot of an
+ * exited process, and the rmap_items of an unmapped range, at once rather
+ * than at the next pass.
  */
 #define pr_fmt(fmt) "samepage: " fmt
 
@@ -14,19 +22,144 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
+#include <linux/hashtable.h>
+#include <linux/workqueue.h>
 
 #include "samepage.h"
 #include "engine.h"
 #include "ksyms.h"
 
+#define SLOT_HASH_BITS	10
+static DEFINE_HASHTABLE(slot_hash, SLOT_HASH_BITS);
+
+static void reap_workfn(struct work_struct *work);
+static DECLARE_WORK(reap_work, reap_workfn);
+
+/* The slot of @mm (engine lock held), or NULL. */
 struct sp_mm_slot *sp_find_slot(struct mm_struct *mm)
 {
 	struct sp_mm_slot *slot;
 
-	list_for_each_entry(slot, &samepage_engine.slots, list)
+	hash_for_each_possible(slot_hash, slot, hnode, (unsigned long)mm)
 		if (slot->mm == mm)
 			return slot;
 	return NULL;
+}
+
+/* The slot of @mm, or NULL; the caller is in an RCU read-side section. */
+struct sp_mm_slot *sp_slot_rcu(struct mm_struct *mm)
+{
+	struct sp_mm_slot *slot;
+
+	hash_for_each_possible_rcu(slot_hash, slot, hnode, (unsigned long)mm)
+		if (slot->mm == mm)
+			return slot;
+	return NULL;
+}
+
+/**
+ * sp_item_zero() - did samepage map the zero page at @addr of @mm?
+ * @mm: the address space
+ * @addr: page-aligned address
+ *
+ * Safe without the engine lock: the slot is RCU-protected, and an
+ * rmap_item is read under its xarray's lock, which sp_drop_item() takes to
+ * erase it before freeing it. An item's zero flag changes only under the
+ * mm's mmap lock, which the caller holds.
+ */
+bool sp_item_zero(struct mm_struct *mm, unsigned long addr)
+{
+	struct sp_rmap_item *item;
+	struct sp_mm_slot *slot;
+	bool zero = false;
+
+	rcu_read_lock();
+	slot = sp_slot_rcu(mm);
+	if (slot) {
+		xa_lock(&slot->items);
+		item = xa_load(&slot->items, addr >> PAGE_SHIFT);
+		zero = item && item->zero;
+		xa_unlock(&slot->items);
+	}
+	rcu_read_unlock();
+	return zero;
+}
+
+/* Let the reaper run soon (from any context). */
+void sp_reap_soon(void)
+{
+	queue_work(system_unbound_wq, &reap_work);
+}
+
+/**
+ * sp_note_unmapped() - an mmu notifier saw [@start, @end) of @mm unmapped
+ * @mm: the address space
+ * @start: start
+ * @end: end
+ *
+ * Atomic context, never blocks: the range is queued on the slot (merged
+ * into the last one when the queue is full) and the reaper drops the
+ * rmap_items there. Should the range be mapped again meanwhile, its items
+ * are recreated at the next visit.
+ */
+void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
+		      unsigned long end)
+{
+	struct sp_mm_slot *slot;
+	unsigned long flags;
+
+	rcu_read_lock();
+	slot = sp_slot_rcu(mm);
+	if (slot) {
+		spin_lock_irqsave(&slot->unmapped_lock, flags);
+		if (slot->nr_unmapped < SP_UNMAPPED_MAX) {
+			slot->unmapped[slot->nr_unmapped].start = start;
+			slot->unmapped[slot->nr_unmapped++].end = end;
+		} else {
+			unsigned int last = SP_UNMAPPED_MAX - 1;
+
+			slot->unmapped[last].start = min(slot->unmapped[last].start, start);
+			slot->unmapped[last].end = max(slot->unmapped[last].end, end);
+		}
+		spin_unlock_irqrestore(&slot->unmapped_lock, flags);
+		sp_reap_soon();
+	}
+	rcu_read_unlock();
+}
+
+/* Drop the items of the ranges queued by sp_note_unmapped(). */
+static void drop_unmapped(struct sp_mm_slot *slot)
+{
+	struct { unsigned long start, end; } r[SP_UNMAPPED_MAX];
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&slot->unmapped_lock, flags);
+	n = slot->nr_unmapped;
+	memcpy(r, slot->unmapped, n * sizeof(r[0]));
+	slot->nr_unmapped = 0;
+	spin_unlock_irqrestore(&slot->unmapped_lock, flags);
+	while (n--)
+		sp_drop_items(slot, r[n].start, r[n].end);
+}
+
+/* Exits and unmaps the notifiers reported: forget them, free their kpages. */
+static void reap_workfn(struct work_struct *work)
+{
+	struct sp_mm_slot *slot;
+	bool changed;
+
+	mutex_lock(&samepage_engine.lock);
+	changed = sp_reap_slots();
+	list_for_each_entry(slot, &samepage_engine.slots, list) {
+		if (READ_ONCE(slot->nr_unmapped)) {
+			drop_unmapped(slot);
+			changed = true;
+		}
+	}
+	if (changed)
+		sp_prune();
+	mutex_unlock(&samepage_engine.lock);
 }
 
 /* The slot after @slot (the first one for NULL), or NULL at the end. */
@@ -87,13 +220,13 @@ struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr)
 
 	if (item)
 		return item;
-	item = kzalloc(sizeof(*item), GFP_KERNEL);
+	item = kmem_cache_zalloc(sp_item_cache, GFP_KERNEL);
 	if (!item)
 		return NULL;
 	item->slot = slot;
 	item->addr = addr;
 	if (xa_err(xa_store(&slot->items, addr >> PAGE_SHIFT, item, GFP_KERNEL))) {
-		kfree(item);
+		kmem_cache_free(sp_item_cache, item);
 		return NULL;
 	}
 	samepage_engine.c.rmap_items++;
@@ -118,8 +251,8 @@ void sp_drop_item(struct sp_rmap_item *item)
 	sp_item_unlink(item);
 	sp_unstable_erase(item);
 	sp_set_zero(item, false);
-	xa_erase(&slot->items, item->addr >> PAGE_SHIFT);
-	kfree(item);
+	xa_erase(&slot->items, item->addr >> PAGE_SHIFT);	/* see sp_item_zero() */
+	kmem_cache_free(sp_item_cache, item);
 	samepage_engine.c.rmap_items--;
 	slot->rmap_items--;
 }
@@ -139,7 +272,7 @@ void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long e
 
 /**
  * sp_release_items() - the cursor passed [@start, @end) without visiting it
- * @slot: the slot (its mm's mmap lock is held for read)
+ * @slot: the slot (its mm's mmap lock is held for read, not mm_users)
  * @start: start
  * @end: end
  *
@@ -157,12 +290,25 @@ void sp_release_items(struct sp_mm_slot *slot, unsigned long start,
 		return;
 	xa_for_each_range(&slot->items, idx, item, start >> PAGE_SHIFT,
 			  (end >> PAGE_SHIFT) - 1) {
-		if (item->node || item->zero) {
+		if (!item->node && !item->zero)
+			continue;
+		/*
+		 * Faulting needs a live address space: with mm_users held,
+		 * exit_mmap() cannot start under the faults. The last
+		 * reference is dropped asynchronously, as the mmap lock is held.
+		 */
+		if (mmget_not_zero(slot->mm)) {
 			__sp_unmerge_range(slot->mm, start, end);
-			break;
+			mmput_async(slot->mm);
 		}
+		break;
 	}
 	sp_drop_items(slot, start, end);
+}
+
+static void free_slot_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(sp_slot_cache, container_of(rcu, struct sp_mm_slot, rcu));
 }
 
 /* Forget every rmap_item of @slot and the slot itself. */
@@ -180,36 +326,55 @@ void sp_free_slot(struct sp_mm_slot *slot)
 	list_for_each_entry_safe(r, tmp, &slot->ranges, list)
 		kfree(r);
 	list_del(&slot->list);
+	hash_del_rcu(&slot->hnode);
+	if (slot->mn)
+		sp_notifier_put(slot->mn);
 	mmdrop(slot->mm);
-	kfree(slot);
+	call_rcu(&slot->rcu, free_slot_rcu);
 }
 
-/* Free the slots of processes that have exited. */
-void sp_reap_slots(void)
+/* Free the slots of processes that have exited; true if there were any. */
+bool sp_reap_slots(void)
 {
 	struct sp_mm_slot *slot, *tmp;
+	bool reaped = false;
 
 	list_for_each_entry_safe(slot, tmp, &samepage_engine.slots, list) {
-		if (mmget_not_zero(slot->mm))
+		if (mmget_not_zero(slot->mm)) {
 			mmput(slot->mm);
-		else
+		} else {
 			sp_free_slot(slot);
+			reaped = true;
+		}
 	}
+	return reaped;
 }
 
-/* A new slot for @mm (engine lock held); NULL without memory. */
+/*
+ * A new slot for @mm (engine lock held; the caller holds an mm_users
+ * reference, which registering the mmu notifier needs); NULL without memory.
+ */
 static struct sp_mm_slot *slot_add(struct mm_struct *mm, pid_t pid)
 {
-	struct sp_mm_slot *slot = kzalloc(sizeof(*slot), GFP_KERNEL);
+	struct sp_mm_slot *slot = kmem_cache_zalloc(sp_slot_cache, GFP_KERNEL);
+	struct mmu_notifier *mn;
 
 	if (!slot)
 		return NULL;
+	mn = sp_notifier_get(mm);
+	if (IS_ERR(mn)) {
+		kmem_cache_free(sp_slot_cache, slot);
+		return NULL;
+	}
 	mmgrab(mm);
 	slot->mm = mm;
+	slot->mn = mn;
 	slot->pid = pid;
 	xa_init(&slot->items);
+	spin_lock_init(&slot->unmapped_lock);
 	INIT_LIST_HEAD(&slot->ranges);
 	list_add_tail(&slot->list, &samepage_engine.slots);
+	hash_add_rcu(slot_hash, &slot->hnode, (unsigned long)mm);
 	return slot;
 }
 
@@ -251,8 +416,10 @@ void sp_discover_madvised(void)
 	rcu_read_unlock();
 	for (int i = 0; i < n; i++) {
 		slot = sp_find_slot(found[i]);
-		if (!slot)
+		if (!slot && mmget_not_zero(found[i])) {
 			slot = slot_add(found[i], pids[i]);
+			mmput(found[i]);
+		}
 		if (slot)
 			slot->follow = true;
 		mmdrop(found[i]);
@@ -298,7 +465,7 @@ int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
 		list_add_tail(&r->list, &slot->ranges);
 		r = NULL;
 	} else {
-		slot->whole = true;
+		WRITE_ONCE(slot->whole, true);	/* read by sp_inherits() */
 	}
 out:
 	mutex_unlock(&samepage_engine.lock);
@@ -374,7 +541,7 @@ int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end)
 	if ((slot->whole || list_empty(&slot->ranges)) && !slot->follow)
 		sp_free_slot(slot);
 	else
-		slot->whole = false;
+		WRITE_ONCE(slot->whole, false);
 	sp_prune();
 out:
 	mutex_unlock(&samepage_engine.lock);
@@ -436,4 +603,6 @@ void sp_slots_exit(void)
 		sp_free_slot(slot);
 	}
 	mutex_unlock(&samepage_engine.lock);
+	sp_notifier_exit();		/* no notifier callback runs any more ... */
+	cancel_work_sync(&reap_work);	/* ... so no reaper work comes after this */
 }

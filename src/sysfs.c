@@ -18,7 +18,7 @@
 
 struct samepage_knobs samepage_knobs = {
 	.run = SP_RUN_STOP,
-	.pages_to_scan = 100,
+	.pages_to_scan = SP_DEFAULT_PAGES_TO_SCAN,
 	.sleep_millisecs = 20,
 	.use_zero_pages = 0,
 	.max_page_sharing = 256,
@@ -27,6 +27,11 @@ struct samepage_knobs samepage_knobs = {
 	.max_kernel_pages = 0,
 	.smart_scan = 1,
 	.follow_madvise = 1,
+	.advisor_mode = SP_ADVISOR_NONE,
+	.advisor_max_cpu = 70,
+	.advisor_min_pages_to_scan = 500,
+	.advisor_max_pages_to_scan = 30000,
+	.advisor_target_scan_time = 200,
 	.lock = __MUTEX_INITIALIZER(samepage_knobs.lock),
 };
 
@@ -100,9 +105,88 @@ static ssize_t name##_store(struct kobject *kobj,			\
 }									\
 static struct kobj_attribute name##_attr = __ATTR_RW(name)
 
-SP_UINT_KNOB(pages_to_scan);
 SP_UINT_KNOB(sleep_millisecs);
 SP_UINT_KNOB(stable_node_chains_prune_millisecs);
+
+/* pages_to_scan belongs to the advisor while it is on (EINVAL, as in-tree). */
+static ssize_t pages_to_scan_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(samepage_knobs.pages_to_scan));
+}
+
+static ssize_t pages_to_scan_store(struct kobject *kobj,
+				   struct kobj_attribute *attr,
+				   const char *buf, size_t count)
+{
+	unsigned int val;
+	int err;
+
+	if (READ_ONCE(samepage_knobs.advisor_mode) != SP_ADVISOR_NONE)
+		return -EINVAL;
+	err = parse_uint(buf, &val);
+	if (err)
+		return err;
+	WRITE_ONCE(samepage_knobs.pages_to_scan, val);
+	return count;
+}
+static struct kobj_attribute pages_to_scan_attr = __ATTR_RW(pages_to_scan);
+
+static ssize_t advisor_mode_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", READ_ONCE(samepage_knobs.advisor_mode) ==
+			  SP_ADVISOR_NONE ? "[none] scan-time" : "none [scan-time]");
+}
+
+static ssize_t advisor_mode_store(struct kobject *kobj,
+				  struct kobj_attribute *attr,
+				  const char *buf, size_t count)
+{
+	unsigned int mode;
+
+	if (sysfs_streq(buf, "none"))
+		mode = SP_ADVISOR_NONE;
+	else if (sysfs_streq(buf, "scan-time"))
+		mode = SP_ADVISOR_SCAN_TIME;
+	else
+		return -EINVAL;
+	mutex_lock(&samepage_knobs.lock);
+	if (mode != READ_ONCE(samepage_knobs.advisor_mode))
+		sp_advisor_set_mode(mode);
+	mutex_unlock(&samepage_knobs.lock);
+	return count;
+}
+static struct kobj_attribute advisor_mode_attr = __ATTR_RW(advisor_mode);
+
+/*
+ * The advisor's bounds, parsed with kstrtoul() like in-tree (any error, or
+ * a value below @min, is EINVAL) and stored in in-tree's types:
+ * advisor_max_cpu is an unsigned int there, so it keeps the low 32 bits.
+ */
+#define SP_ADVISOR_KNOB(name, type, fmt, min)				\
+static ssize_t name##_show(struct kobject *kobj,			\
+			   struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, fmt "\n", READ_ONCE(samepage_knobs.name));	\
+}									\
+static ssize_t name##_store(struct kobject *kobj,			\
+			    struct kobj_attribute *attr,		\
+			    const char *buf, size_t count)		\
+{									\
+	unsigned long val;						\
+									\
+	if (kstrtoul(buf, 10, &val) || val < (min))			\
+		return -EINVAL;						\
+	WRITE_ONCE(samepage_knobs.name, (type)val);			\
+	return count;							\
+}									\
+static struct kobj_attribute name##_attr = __ATTR_RW(name)
+
+SP_ADVISOR_KNOB(advisor_max_cpu, unsigned int, "%u", 0);
+SP_ADVISOR_KNOB(advisor_min_pages_to_scan, unsigned long, "%lu", 0);
+SP_ADVISOR_KNOB(advisor_max_pages_to_scan, unsigned long, "%lu", 0);
+SP_ADVISOR_KNOB(advisor_target_scan_time, unsigned long, "%lu", 1);
 
 /* Boolean knobs: kstrtobool() syntax, any error is EINVAL (as in-tree). */
 #define SP_BOOL_KNOB(name)						\
@@ -288,6 +372,11 @@ static struct attribute *samepage_attrs[] = {
 	&cow_breaks_attr.attr,
 	&follow_madvise_attr.attr,
 	&hooks_attr.attr,
+	&advisor_mode_attr.attr,
+	&advisor_max_cpu_attr.attr,
+	&advisor_min_pages_to_scan_attr.attr,
+	&advisor_max_pages_to_scan_attr.attr,
+	&advisor_target_scan_time_attr.attr,
 	NULL,
 };
 

@@ -3,13 +3,18 @@
  * cow_breaks counts writes that break a merged page, exactly: the first
  * write to each merged page, in the process or in a forked child, counts
  * once; a second write to the now private page does not; samepage's own
- * unmerging (run=2) does not. The hook is active on every supported kernel.
+ * unmerging (run=2) does not. Every hook is active on every supported
+ * kernel (the prctl one where the kernel has PR_SET_MEMORY_MERGE).
  */
+#include <sys/prctl.h>
 #include "sp.h"
+
+#define PR_GET_MEMORY_MERGE_ 68
 
 int main(void)
 {
-	char hooks[256] = "", *buf;
+	char hooks[512] = "", want[512], *buf;
+	int active;
 	long base;
 	FILE *f;
 	pid_t pid;
@@ -21,8 +26,11 @@ int main(void)
 		hooks[0] = '\0';
 	if (f)
 		fclose(f);
-	tap_ok(strstr(hooks, "cow_breaks:do_wp_page") != NULL, "hooks: %s",
-	       strtok(hooks, "\n") ? hooks : "(none)");
+	snprintf(want, sizeof(want), "cow_breaks:do_wp_page(kprobe) unmerge_madvise:ksm_madvise(ftrace) %sinherit_fork:sched_process_fork(tracepoint) inherit_exec:begin_new_exec(kprobe)\n",
+		 prctl(PR_GET_MEMORY_MERGE_, 0, 0, 0, 0) < 0 ? "" :
+		 "unmerge_prctl:ksm_disable_merge_any(ftrace) ");
+	active = !strcmp(hooks, want);	/* before strtok() below cuts the newline */
+	tap_ok(active, "every hook active: %s", strtok(hooks, "\n") ? hooks : "(none)");
 
 	sp_reset();
 	/* slow passes, so that "soon after merging" is a pass or two */

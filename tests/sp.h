@@ -268,6 +268,49 @@ static inline int reap_child(struct child *c)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/*
+ * Objects allocated in slab cache @name (samepage_rmap_item, ...): exact,
+ * because the cache is shrunk first (per-CPU slabs flushed, empty slabs
+ * freed). -1 if there is no such cache.
+ */
+static inline long slab_objects(const char *name)
+{
+	char path[256], line[512];
+	long active = -1;
+	size_t len = strlen(name);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", name);
+	set_knob_in("", path, "1");
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		tap_bail("/proc/slabinfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			sscanf(line + len, "%ld", &active);
+	fclose(f);
+	return active;
+}
+
+static const char *const sp_caches[] = {
+	"samepage_rmap_item", "samepage_stable_node", "samepage_mm_slot",
+};
+
+/* Objects of every samepage cache, summed; bails if one is missing. */
+static inline long sp_slab_objects(void)
+{
+	long sum = 0;
+
+	for (unsigned int i = 0; i < sizeof(sp_caches) / sizeof(sp_caches[0]); i++) {
+		long n = slab_objects(sp_caches[i]);
+
+		if (n < 0)
+			tap_bail("no slab cache %s in /proc/slabinfo", sp_caches[i]);
+		sum += n;
+	}
+	return sum;
+}
+
 static inline void sp_test_init(int plan)
 {
 	page_size = sysconf(_SC_PAGESIZE);

@@ -218,7 +218,7 @@ static void control(pid_t *workers, int k)
 
 int main(int argc, char **argv)
 {
-	long ops = 2500, total_ops = 0, verified = 0, mismatches = 0, forks = 0;
+	long ops = 2500, total_ops = 0, verified = 0, mismatches = 0, forks = 0, slab0;
 	struct samepage_stats st = { .size = sizeof(st) };
 	int k = 4;
 	pid_t workers[64];
@@ -236,8 +236,9 @@ int main(int argc, char **argv)
 	if (ops < 1 || k < 1 || k > 64 || !seed)
 		tap_bail("usage: stress [--ops N>0] [--seed S!=0] [--workers 1..64]");
 	seed0 = seed;
-	sp_test_init(4);
+	sp_test_init(5);
 	sp_reset();
+	slab0 = sp_slab_objects();
 	must_set(SP_TREE, "run", "1");
 	results = mmap(NULL, 64 * sizeof(*results), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -265,12 +266,14 @@ int main(int argc, char **argv)
 	must_set(SP_TREE, "run", "2");
 	wait_knob(SP_TREE, "kernel_pages_allocated", 0);
 	must_set(SP_TREE, "run", "0");
-	usleep(1500000);	/* the idle reap frees the exited workers' slots */
+	usleep(1500000);	/* the reaper frees the exited workers' slots */
 	tap_ok(ioctl(sp_dev(), SAMEPAGE_IOC_STATS, &st) == 0 &&
 	       st.kernel_pages_allocated == 0 && st.rmap_items == 0 && st.processes == 0 &&
 	       st.ksm_zero_pages == 0,
 	       "after run=2: kernel_pages %llu, rmap_items %llu, processes %llu, zero %llu",
 	       st.kernel_pages_allocated, st.rmap_items, st.processes, st.ksm_zero_pages);
+	tap_ok(sp_slab_objects() == slab0, "samepage's slab objects back to baseline (%ld, was %ld)",
+	       sp_slab_objects(), slab0);
 	sp_restore();
 	return tap_done();
 }

@@ -7,6 +7,7 @@
  * in-tree meaning, so a change shared by both trees cannot hide.
  */
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include "tap.h"
 
@@ -16,14 +17,18 @@
 static const char *const knobs[] = {
 	"run", "pages_to_scan", "sleep_millisecs", "use_zero_pages",
 	"max_page_sharing", "merge_across_nodes",
-	"stable_node_chains_prune_millisecs", "smart_scan",
+	"stable_node_chains_prune_millisecs", "smart_scan", "advisor_mode",
+	"advisor_max_cpu", "advisor_min_pages_to_scan",
+	"advisor_max_pages_to_scan", "advisor_target_scan_time",
 };
 
 static const char *const inputs[] = {
 	"0", "1", "2", "3", "7", "-1", "abc", "", " ", "1a", "0x10", "+5", " 5",
 	"5 ", "5\n", "010", "4294967295", "4294967296", "-4294967296",
 	"99999999999999999999999999", "1.5", "\n", "2\n\n", "y", "N", "on",
-	"off", "2147483648", "-2147483649",
+	"off", "2147483648", "-2147483649", "none", "scan-time", "scan-time\n",
+	" none", "Scan-Time", "[none] scan-time", "18446744073709551615",
+	"18446744073709551616",
 };
 
 static int read_knob(const char *dir, const char *name, char *buf, size_t len)
@@ -76,13 +81,39 @@ static void printable(const char *s, char *out, size_t len)
 	out[o] = '\0';
 }
 
+/* What puts @knob back to its default (advisor_mode reads "[none] ..."). */
+static const char *default_input(const char *knob, const char *saved)
+{
+	return strcmp(knob, "advisor_mode") ? saved : "none";
+}
+
+/*
+ * The advisor owns pages_to_scan: switching it on sets pages_to_scan to
+ * advisor_min_pages_to_scan, a write to pages_to_scan is EINVAL while it
+ * is on, and switching it off sets pages_to_scan back to 100. Returns
+ * what @dir answered, as "set:ptsc:write:ptsc".
+ */
+static void advisor_owns_pages_to_scan(const char *dir, char *out, size_t len)
+{
+	char on[32] = "", off[32] = "";
+	long w;
+
+	write_knob(dir, "advisor_mode", "scan-time");
+	read_knob(dir, "pages_to_scan", on, sizeof(on));
+	w = write_knob(dir, "pages_to_scan", "1000");
+	write_knob(dir, "advisor_mode", "none");
+	read_knob(dir, "pages_to_scan", off, sizeof(off));
+	on[strcspn(on, "\n")] = off[strcspn(off, "\n")] = '\0';
+	snprintf(out, len, "%s:%ld:%s", on, w, off);
+}
+
 int main(void)
 {
 	const size_t nk = sizeof(knobs) / sizeof(knobs[0]);
 	const size_t ni = sizeof(inputs) / sizeof(inputs[0]);
 	char a[128], b[128], shown[64];
 
-	tap_plan((int)(nk * (2 + ni) + 4));
+	tap_plan((int)(nk * (2 + ni) + 6));
 
 	for (size_t k = 0; k < nk; k++) {
 		char saved[128], path[256];
@@ -117,10 +148,22 @@ int main(void)
 			write_knob(KSM, "run", "0");
 			write_knob(SP, "run", "0");
 		}
-		write_knob(SP, knobs[k], saved);
-		write_knob(KSM, knobs[k], saved);
+		write_knob(SP, knobs[k], default_input(knobs[k], saved));
+		write_knob(KSM, knobs[k], default_input(knobs[k], saved));
 		tap_ok(read_knob(SP, knobs[k], a, sizeof(a)) == 0 && !strcmp(a, saved),
 		       "%s restored to its default", knobs[k]);
+	}
+
+	advisor_owns_pages_to_scan(SP, a, sizeof(a));
+	tap_ok(!strcmp(a, "500:-22:100"),
+	       "advisor on: pages_to_scan 500, written EINVAL; off: 100 (got %s)", a);
+	if (access(KSM "advisor_mode", F_OK)) {
+		tap_skip("in-tree KSM of this kernel has no advisor",
+			 "advisor and pages_to_scan: compare with in-tree KSM");
+	} else {
+		advisor_owns_pages_to_scan(KSM, b, sizeof(b));
+		tap_ok(!strcmp(a, b), "advisor and pages_to_scan: samepage %s, ksm %s",
+		       a, b);
 	}
 
 	/* Pinned meanings (mm/ksm.c), independent of the comparison above. */

@@ -414,12 +414,27 @@ int cmd_list(int argc, char **argv)
 
 /* ---- run ---- */
 
+/* Is samepage's hook @feature active (/sys/kernel/mm/samepage/hooks)? */
+static bool hook_active(const char *feature)
+{
+	char hooks[1024], *tok, *save = NULL;
+	size_t len = strlen(feature);
+
+	if (read_knob(SAMEPAGE_SYSFS_DIR, "hooks", hooks, sizeof(hooks)))
+		return false;
+	for (tok = strtok_r(hooks, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		if (!strncmp(tok, feature, len) && tok[len] == ':')
+			return true;
+	return false;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const char usage[] = "run [--] CMD [ARGS...]\n"
 		"Run CMD with all its memory registered with samepage, and exit with\n"
-		"its status. CMD is registered right after it starts (exec); processes\n"
-		"it forks are not followed yet.";
+		"its status. The registration is made before CMD starts and is\n"
+		"inherited like prctl(PR_SET_MEMORY_MERGE): by the programs CMD execs\n"
+		"and the processes it forks, and by theirs.";
 	struct samepage_register r = { .size = sizeof(r) };
 	int sync[2], status, err = 0;
 	pid_t pid;
@@ -446,6 +461,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!pid) {
 		close(sync[0]);
+		/* itself, inherited across the exec; says why not, CMD runs on */
+		sp_ioctl(SAMEPAGE_IOC_REGISTER, &r, "run", getpid());
 		execvp(argv[0], argv);
 		err = errno;
 		if (write(sync[1], &err, sizeof(err)) < 0)
@@ -460,8 +477,13 @@ int cmd_run(int argc, char **argv)
 		errmsg("cannot run %s: %s", argv[0], strerror(err));
 		return 127;
 	}
-	r.pid = pid;
-	sp_ioctl(SAMEPAGE_IOC_REGISTER, &r, "run", pid);	/* says why, CMD runs on */
+	if (!hook_active("inherit_exec")) {
+		/* this kernel cannot carry it across exec: register CMD itself */
+		fprintf(stderr, "samepagectl: no exec hook on this kernel: %s is registered after it started, and what it forks or execs is not\n",
+			argv[0]);
+		r.pid = pid;
+		sp_ioctl(SAMEPAGE_IOC_REGISTER, &r, "run", pid);
+	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Whole-process registrations are inherited like in-tree KSM's
+ * MMF_VM_MERGE_ANY: by a forked child and across exec (hooks.c observes
+ * both). The hooks run in atomic context, so they only queue the new mm
+ * here; a work item registers it moments later, before the new process
+ * can have much memory. An mm stays "inheriting" while it waits in the
+ * queue, so a child that forks or execs before its own registration lands
+ * still passes it on.
+ */
+#define pr_fmt(fmt) "samepage: " fmt
+
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "engine.h"
+
+struct sp_pending {
+	struct list_head list;
+	struct mm_struct *mm;	/* mmgrab()ed */
+	pid_t pid;
+};
+
+static LIST_HEAD(pending);
+static DEFINE_SPINLOCK(pending_lock);
+
+static void inherit_workfn(struct work_struct *work);
+static DECLARE_WORK(inherit_work, inherit_workfn);
+
+/**
+ * sp_inherits() - is @mm registered whole (or about to be)?
+ * @mm: the address space
+ *
+ * Any context; RCU and a spinlock only.
+ */
+bool sp_inherits(struct mm_struct *mm)
+{
+	struct sp_pending *p;
+	struct sp_mm_slot *slot;
+	unsigned long flags;
+	bool whole;
+
+	rcu_read_lock();
+	slot = sp_slot_rcu(mm);
+	whole = slot && READ_ONCE(slot->whole);
+	rcu_read_unlock();
+	if (whole)
+		return true;
+	spin_lock_irqsave(&pending_lock, flags);
+	list_for_each_entry(p, &pending, list) {
+		if (p->mm == mm) {
+			whole = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&pending_lock, flags);
+	return whole;
+}
+
+/**
+ * sp_inherit() - register @mm whole, soon
+ * @mm: the new address space (a forked child's, or an exec's)
+ * @pid: the tgid it belongs to
+ *
+ * Any context. Without memory for the request the child is simply not
+ * registered, and the log says so once.
+ */
+void sp_inherit(struct mm_struct *mm, pid_t pid)
+{
+	struct sp_pending *p = kmalloc(sizeof(*p), GFP_ATOMIC | __GFP_NOWARN);
+	unsigned long flags;
+
+	if (!p) {
+		pr_warn_once("out of memory: a child of a registered process is not registered\n");
+		return;
+	}
+	mmgrab(mm);
+	p->mm = mm;
+	p->pid = pid;
+	spin_lock_irqsave(&pending_lock, flags);
+	list_add_tail(&p->list, &pending);
+	spin_unlock_irqrestore(&pending_lock, flags);
+	queue_work(system_unbound_wq, &inherit_work);
+}
+
+/* The oldest request, left queued (so still inheriting) until done. */
+static struct sp_pending *first_pending(void)
+{
+	struct sp_pending *p;
+	unsigned long flags;
+
+	spin_lock_irqsave(&pending_lock, flags);
+	p = list_first_entry_or_null(&pending, struct sp_pending, list);
+	spin_unlock_irqrestore(&pending_lock, flags);
+	return p;
+}
+
+static void done_pending(struct sp_pending *p)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pending_lock, flags);
+	list_del(&p->list);
+	spin_unlock_irqrestore(&pending_lock, flags);
+	mmdrop(p->mm);
+	kfree(p);
+}
+
+static void inherit_workfn(struct work_struct *work)
+{
+	struct sp_pending *p;
+
+	while ((p = first_pending())) {
+		if (mmget_not_zero(p->mm)) {	/* else it is gone already */
+			int err = sp_register(p->mm, p->pid, 0, 0);
+
+			if (err && err != -EEXIST)
+				pr_warn_ratelimited("cannot register child %d: %d\n",
+						    p->pid, err);
+			mmput(p->mm);
+		}
+		done_pending(p);
+	}
+}
+
+/* Unload (the hooks are gone): finish or drop what is queued. */
+void sp_inherit_exit(void)
+{
+	struct sp_pending *p;
+
+	cancel_work_sync(&inherit_work);
+	while ((p = first_pending()))
+		done_pending(p);
+}
