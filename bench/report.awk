@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The report of scripts/bench, from its CSV files:
-#   awk -F, -v ratios=RATIOS.csv -f bench/report.awk results.csv merge.csv
+#   awk -F, -v ratios=RATIOS.csv -f bench/report.awk results.csv merge.csv series.csv
 # prints a Markdown table (per workload and metric: in-tree KSM, samepage,
-# samepage/KSM), the W3 scaling table, the W4 line, then the targets, each
+# samepage/KSM), the W3 scaling table, the W4 line, the scanner CPU spent in
+# each of the first passes (from the samples: pass 1 hashes every page,
+# pass 2 does most of the merging, later ones are steady), then the targets, each
 # "HOLDS" or "FAILS" with its figures (or "n/a" and why). Writes every ratio
 # to RATIOS.csv (preset,param,metric,ksm,samepage,ratio) for checks.
 # A failing target is a finding, not an error: the exit status is 0.
@@ -35,6 +37,14 @@ FILENAME ~ /merge/ {
 	w4n++
 	w4_mib = $c[FILENAME, "param"]; w4_copy = $c[FILENAME, "memcpy_s"]
 	w4_merge = $c[FILENAME, "merge_range_s"]; w4_merged = $c[FILENAME, "merged"]
+	next
+}
+FILENAME ~ /series/ {
+	key = $c[FILENAME, "preset"] SUBSEP $c[FILENAME, "param"] SUBSEP $c[FILENAME, "tree"]
+	fs = $c[FILENAME, "full_scans"] + 0
+	if (!(key in last_fs)) { last_fs[key] = 0; porder[++np] = key }
+	for (p = last_fs[key] + 1; p <= fs; p++) pass_end[key, p] = $c[FILENAME, "cpu_s"]
+	if (fs > last_fs[key]) last_fs[key] = fs
 	next
 }
 
@@ -79,6 +89,25 @@ END {
 		if (ratios != "")
 			printf "W4,%s,merge_range_vs_memcpy,%s,%s,%s\n", w4_mib, w4_copy, w4_merge,
 			       ratio(w4_merge, w4_copy) > ratios
+	}
+
+	if (np) {
+		print ""
+		print "Scanner CPU seconds per full pass (at the first sample after the pass ended):"
+		print ""
+		print "| workload | MiB | KSM | pass 1 | pass 2 | pass 3 | pass 4 |"
+		print "|---|---|---|---|---|---|---|"
+		for (k = 1; k <= np; k++) {
+			key = porder[k]; split(key, kp, SUBSEP)
+			printf "| %s | %s | %s", kp[1], kp[2], kp[3] == "ksm" ? "in-tree" : kp[3]
+			for (p = 1; p <= 4; p++) {
+				cell = "n/a"
+				if ((key, p) in pass_end)
+					cell = sprintf("%.2f", pass_end[key, p] - (p > 1 ? pass_end[key, p - 1] : 0))
+				printf " | %s", cell
+			}
+			print " |"
+		}
 	}
 
 	print ""

@@ -44,6 +44,7 @@ else
 fi
 
 echo "meta,kernel,$(uname -r)"
+echo "meta,machine,$(cat /sys/class/dmi/id/product_name 2>/dev/null | tr , ' ')"
 echo "meta,cpus,$(grep -c ^processor /proc/cpuinfo)"
 echo "meta,mem_kib,$(awk '/^MemTotal/ {print $2}' /proc/meminfo)"
 echo "meta,pages_to_scan,$PTS"
