@@ -4,6 +4,8 @@
 # make KVER=6.12.x     ... for another installed kernel (or KDIR=/path/to/build)
 # make check           every test: host checks, DKMS, VM tests on 6.1/6.12/7.2
 # make install         samepagectl, its man page and bash completion
+# make bench [KERNEL=6.1|6.12|7.2] [PRESETS="W1 W2 W3 W4"] [BENCH_ARGS=--smoke]
+#                      in-tree KSM vs samepage in one VM boot (scripts/bench)
 
 KVER    ?= $(shell uname -r)
 KDIR    ?= /lib/modules/$(KVER)/build
@@ -18,7 +20,7 @@ TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
 
 VERSION := $(shell cat VERSION)
 
-.PHONY: all module ctl tests clean check soak install modules_install dkms-install dkms-remove
+.PHONY: all module ctl tests bench-bins bench clean check soak install modules_install dkms-install dkms-remove
 
 all: module ctl
 
@@ -47,6 +49,15 @@ build/samepagectl.static: $(CTL_DEPS)
 	@mkdir -p build
 	$(CC) $(CTL_FLAGS) -static -o $@ $(CTL_SRCS)
 
+# The benchmark programs run in the VM too: static, and kept out of tests/
+# (everything there is run as a test).
+BENCH_BINS := build/bench/spgen build/bench/sprun
+bench-bins: $(BENCH_BINS)
+
+build/bench/%: bench/%.c bench/bench.h include/uapi/linux/samepage.h
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS_USER) -static -o $@ $<
+
 check:
 	scripts/check
 
@@ -56,6 +67,12 @@ SEED ?= 1
 KERNEL ?= 6.12
 soak:
 	scripts/vm-run --kernel $(KERNEL) --timeout 7200 -- stress --ops $(OPS) --seed $(SEED)
+
+# The benchmark: make bench [KERNEL=6.12] [PRESETS="W1 W3"] [BENCH_ARGS=--smoke]
+PRESETS ?=
+BENCH_ARGS ?=
+bench: bench-bins
+	scripts/bench --kernel $(KERNEL) $(BENCH_ARGS) $(PRESETS)
 
 install: ctl
 	install -D -m 0755 build/samepagectl $(DESTDIR)$(PREFIX)/sbin/samepagectl

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sprun: one measured run of a workload under one KSM.
+ *
+ *   sprun --tree ksm|samepage [--pages-to-scan N] [--sleep-ms MS]
+ *         [--timeout S] [--poll-ms MS] [--cow N] [--preset NAME]
+ *         [--param VALUE] -- SPGEN [ARGS...]
+ *
+ * Stops both scanners and unmerges everything (run=2, then 0: in-tree KSM
+ * must not be at run=1 for samepage to follow MADV_MERGEABLE), sets
+ * pages_to_scan and sleep_millisecs of the chosen tree (nothing else: its
+ * smart_scan, use_zero_pages, max_page_sharing stay at their defaults),
+ * starts the generator and waits for "ready", then sets run=1 and samples
+ * the tree's counters and its scanner thread's CPU time (ksmd or samepaged,
+ * utime+stime of /proc/PID/stat) every --poll-ms.
+ *
+ * Converged: pages_sharing took its final value at a sample where
+ * full_scans read F, and then full_scans reached F+3, so two whole passes
+ * ran after the change without changing it. Wall time and CPU to converge
+ * are taken at the sample that first showed the final value. Not converged
+ * within --timeout: reported as converged=0 with the figures of the end.
+ * Then run=0, the generator times copy-on-write breaks of merged pages
+ * ("cow N"), exits, and the tree unmerges (run=2, then 0).
+ *
+ * Output (CSV lines, for scripts/bench): one "series,..." per sample and one
+ * "result,..." at the end; fields are listed by --help and in
+ * Documentation/benchmarks.md. A counter the kernel lacks is left empty.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include "bench.h"
+
+#define PROG "sprun"
+
+struct sample {
+	double t, cpu;
+	long long full_scans, sharing, shared, profit, scanned;
+};
+
+struct opts {
+	const char *tree, *dir, *thread, *preset, *param;
+	const char *pages_to_scan, *sleep_ms;
+	double timeout, poll_ms;
+	int cow;
+	char **gen;
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: sprun --tree ksm|samepage [--pages-to-scan N] [--sleep-ms MS]\n"
+		"             [--timeout S] [--poll-ms MS] [--cow N] [--preset NAME]\n"
+		"             [--param VALUE] -- SPGEN [ARGS...]\n"
+		"prints series,PRESET,PARAM,TREE,t_s,full_scans,pages_sharing,general_profit,cpu_s\n"
+		"and    result,PRESET,PARAM,TREE,converged,wall_s,cpu_s,pages_scanned,full_scans,\n"
+		"       pages_shared,pages_sharing,general_profit,pages_per_cpu_s,cow_ns,cow_n,\n"
+		"       cpu_total_s,smart_scan,pages_to_scan,sleep_millisecs\n");
+	exit(2);
+}
+
+/* The PID of the kernel thread named @comm, 0 if none. */
+static pid_t find_thread(const char *comm)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t pid = 0;
+
+	while (d && !pid && (e = readdir(d))) {
+		char path[300], buf[64] = "";
+		FILE *f;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			buf[strcspn(buf, "\n")] = 0;
+			if (!strcmp(buf, comm))
+				pid = atoi(e->d_name);
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return pid;
+}
+
+/* utime + stime of @pid in seconds, -1 if unreadable. */
+static double thread_cpu(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long ut, st;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* comm may hold spaces: fields follow its ')' */
+	/* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime(14) stime(15) */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+static void sample(const struct opts *o, pid_t thread, struct sample *s)
+{
+	s->t = now_s();
+	s->cpu = thread_cpu(thread);
+	s->full_scans = knob_read(o->dir, "full_scans");
+	s->sharing = knob_read(o->dir, "pages_sharing");
+	s->shared = knob_read(o->dir, "pages_shared");
+	s->profit = knob_read(o->dir, "general_profit");
+	s->scanned = knob_read(o->dir, "pages_scanned");
+}
+
+static void must_write(const char *dir, const char *name, const char *val)
+{
+	char what[300];
+	int err = knob_write(dir, name, val);
+
+	if (err) {
+		snprintf(what, sizeof(what), "%s%s <- %s: %s", dir, name, val, strerror(-err));
+		die(PROG, "%s", what);
+	}
+}
+
+/* Stop @dir's scanner and give back everything it merged. */
+static void quiesce(const char *dir)
+{
+	must_write(dir, "run", "2");
+	must_write(dir, "run", "0");
+}
+
+/* A counter difference as a CSV field: empty when the kernel lacks it. */
+static void field_delta(long long end, long long start)
+{
+	if (end != KNOB_NONE && start != KNOB_NONE)
+		printf(",%lld", end - start);
+	else
+		printf(",");
+}
+
+static void field_value(long long v)
+{
+	if (v != KNOB_NONE)
+		printf(",%lld", v);
+	else
+		printf(",");
+}
+
+struct gen {
+	pid_t pid;
+	FILE *in, *out;
+};
+
+static struct gen start_gen(char **argv)
+{
+	int to[2], from[2];
+	struct gen g;
+
+	if (pipe(to) || pipe(from))
+		die(PROG, "pipe: %s", strerror(errno));
+	g.pid = fork();
+	if (g.pid < 0)
+		die(PROG, "fork: %s", strerror(errno));
+	if (!g.pid) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		close(to[1]);
+		close(from[0]);
+		execvp(argv[0], argv);
+		fprintf(stderr, "sprun: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	g.in = fdopen(to[1], "w");
+	g.out = fdopen(from[0], "r");
+	return g;
+}
+
+static int gen_line(struct gen *g, char *buf, size_t len, const char *prefix)
+{
+	while (fgets(buf, (int)len, g->out))
+		if (!strncmp(buf, prefix, strlen(prefix)))
+			return 0;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .preset = "-", .param = "-", .pages_to_scan = "2000",
+			  .sleep_ms = "20", .timeout = 600, .poll_ms = 150, .cow = 2000 };
+	struct sample s0, s, conv;
+	long long change_scans;
+	unsigned long long cow_ns = 0;
+	int cow_n = 0, converged = 0, status;
+	char line[256];
+	struct gen g;
+	pid_t thread;
+	double next;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--")) {
+			o.gen = argv + i + 1;
+			break;
+		}
+		if (!v)
+			usage();
+		i++;
+		if (!strcmp(a, "--tree"))
+			o.tree = v;
+		else if (!strcmp(a, "--pages-to-scan"))
+			o.pages_to_scan = v;
+		else if (!strcmp(a, "--sleep-ms"))
+			o.sleep_ms = v;
+		else if (!strcmp(a, "--timeout"))
+			o.timeout = parse_num(PROG, a, v);
+		else if (!strcmp(a, "--poll-ms"))
+			o.poll_ms = parse_num(PROG, a, v);
+		else if (!strcmp(a, "--cow"))
+			o.cow = (int)parse_num(PROG, a, v);
+		else if (!strcmp(a, "--preset"))
+			o.preset = v;
+		else if (!strcmp(a, "--param"))
+			o.param = v;
+		else
+			usage();
+	}
+	if (!o.tree || !o.gen || !o.gen[0])
+		usage();
+	if (!strcmp(o.tree, "ksm")) {
+		o.dir = KSM_DIR;
+		o.thread = "ksmd";
+	} else if (!strcmp(o.tree, "samepage")) {
+		o.dir = SP_DIR;
+		o.thread = "samepaged";
+	} else {
+		usage();
+	}
+
+	/* a clean start: neither KSM runs, nothing is merged */
+	quiesce(KSM_DIR);
+	if (access(SP_DIR, F_OK) == 0)
+		quiesce(SP_DIR);
+	must_write(o.dir, "pages_to_scan", o.pages_to_scan);
+	must_write(o.dir, "sleep_millisecs", o.sleep_ms);
+
+	g = start_gen(o.gen);
+	if (gen_line(&g, line, sizeof(line), "ready"))
+		die(PROG, "%s", "the generator did not become ready");
+
+	must_write(o.dir, "run", "1");
+	for (int i = 0; i < 20 && !(thread = find_thread(o.thread)); i++)
+		usleep(100000);	/* a scanner thread may start only with run=1 */
+	if (!thread)
+		die(PROG, "no kernel thread named %s", o.thread);
+	sample(&o, thread, &s0);
+	conv = s = s0;
+	change_scans = s0.full_scans;
+	for (next = s0.t;;) {
+		next += o.poll_ms / 1000.0;
+		while (now_s() < next)
+			usleep((useconds_t)((next - now_s()) * 1e6) + 1);
+		sample(&o, thread, &s);
+		printf("series,%s,%s,%s,%.3f,%lld,%lld", o.preset, o.param, o.tree, s.t - s0.t,
+		       s.full_scans - s0.full_scans, s.sharing);
+		field_value(s.profit);
+		printf(",%.2f\n", s.cpu - s0.cpu);
+		if (s.sharing != conv.sharing) {
+			conv = s;
+			change_scans = s.full_scans;
+		}
+		if (s.full_scans >= change_scans + 3 && s.full_scans >= s0.full_scans + 3) {
+			converged = 1;
+			break;
+		}
+		if (s.t - s0.t > o.timeout)
+			break;
+	}
+	must_write(o.dir, "run", "0");
+	if (!converged)
+		conv = s;
+
+	fprintf(g.in, "cow %d\n", o.cow);
+	fflush(g.in);
+	if (!gen_line(&g, line, sizeof(line), "cow"))
+		sscanf(line, "cow median_ns=%llu n=%d", &cow_ns, &cow_n);
+	fprintf(g.in, "quit\n");
+	fclose(g.in);
+	fclose(g.out);
+	waitpid(g.pid, &status, 0);
+	quiesce(o.dir);
+
+	printf("result,%s,%s,%s,%d,%.3f,%.2f", o.preset, o.param, o.tree, converged,
+	       conv.t - s0.t, conv.cpu - s0.cpu);
+	field_delta(conv.scanned, s0.scanned);
+	printf(",%lld,%lld,%lld", conv.full_scans - s0.full_scans, conv.shared, conv.sharing);
+	field_value(conv.profit);
+	if (s.scanned != KNOB_NONE && s.cpu > s0.cpu)
+		printf(",%.0f", (s.scanned - s0.scanned) / (s.cpu - s0.cpu));
+	else
+		printf(",");
+	printf(",%llu,%d,%.2f", cow_ns, cow_n, s.cpu - s0.cpu);
+	field_value(knob_read(o.dir, "smart_scan"));
+	printf(",%s,%s\n", o.pages_to_scan, o.sleep_ms);
+	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
