@@ -211,7 +211,7 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key);
 void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
 void sp_item_unlink(struct sp_rmap_item *item);
-void sp_kpage_prune(void);
+unsigned long sp_kpage_prune(void);
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage);
 int sp_unmerge_range(struct mm_struct *mm, unsigned long start,
@@ -250,7 +250,7 @@ void sp_slots_exit(void);
 int sp_scan_init(void);
 void sp_scan_exit(void);
 void sp_scan_wake(void);
-void sp_prune(void);
+unsigned long sp_prune(void);
 int sp_vma_why(struct vm_area_struct *vma);
 bool sp_vma_eligible(struct vm_area_struct *vma);
 bool sp_engine_has_kpages(void);

@@ -211,16 +211,19 @@ void sp_item_unlink(struct sp_rmap_item *item)
  * Free every kpage that no PTE maps any more. Items still linked to one are
  * stale (their address was unmapped or COWed since the last visit).
  */
-void sp_kpage_prune(void)
+unsigned long sp_kpage_prune(void)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_stable_node *node, *tmp;
+	unsigned long orphans = 0;
 
 	list_for_each_entry_safe(node, tmp, &e->kpages, list) {
 		struct folio *folio = page_folio(node->kpage);
 
-		if (folio_mapped(folio))
+		if (folio_mapped(folio)) {
+			orphans += !node->sharers;
 			continue;
+		}
 		while (!hlist_empty(&node->items))
 			sp_item_unlink(hlist_entry(node->items.first,
 						   struct sp_rmap_item, nlink));
@@ -232,6 +235,7 @@ void sp_kpage_prune(void)
 		e->c.kernel_pages_allocated--;
 		module_put(THIS_MODULE);
 	}
+	return orphans;
 }
 
 static bool page_is_zero(struct page *page)

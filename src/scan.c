@@ -422,10 +422,11 @@ out:
 	return why;
 }
 
-void sp_prune(void)
+/* Free unmapped kpages; returns how many no rmap_item maps but a PTE does. */
+unsigned long sp_prune(void)
 {
-	sp_kpage_prune();
 	last_prune = jiffies;
+	return sp_kpage_prune();
 }
 
 /* The cursor wrapped: one full pass is done. */

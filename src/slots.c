@@ -33,7 +33,11 @@
 static DEFINE_HASHTABLE(slot_hash, SLOT_HASH_BITS);
 
 static void reap_workfn(struct work_struct *work);
-static DECLARE_WORK(reap_work, reap_workfn);
+static DECLARE_DELAYED_WORK(reap_work, reap_workfn);
+/* Re-runs left to free the kpages of processes still tearing down. */
+static atomic_t reap_retries = ATOMIC_INIT(0);
+
+#define REAP_RETRIES	50	/* every 100 ms: 5 s */
 
 /* The slot of @mm (engine lock held), or NULL. */
 struct sp_mm_slot *sp_find_slot(struct mm_struct *mm)
@@ -88,7 +92,8 @@ bool sp_item_zero(struct mm_struct *mm, unsigned long addr)
 /* Let the reaper run soon (from any context). */
 void sp_reap_soon(void)
 {
-	queue_work(system_unbound_wq, &reap_work);
+	atomic_set(&reap_retries, REAP_RETRIES);
+	mod_delayed_work(system_unbound_wq, &reap_work, 0);
 }
 
 /**
@@ -143,23 +148,35 @@ static void drop_unmapped(struct sp_mm_slot *slot)
 		sp_drop_items(slot, r[n].start, r[n].end);
 }
 
-/* Exits and unmaps the notifiers reported: forget them, free their kpages. */
+/*
+ * Exits and unmaps the notifiers reported: forget them, free their kpages.
+ * A release comes at the start of exit_mmap(), before the pages are
+ * unmapped, so kpages that only the exiting process maps are freed by a
+ * re-run moments later (every 100 ms while such kpages remain, for 5 s at
+ * most; a forked child that maps a kpage unregistered can keep one longer,
+ * and the periodic prune frees it then).
+ */
 static void reap_workfn(struct work_struct *work)
 {
+	static bool rerun;	/* the work is never run twice at once */
 	struct sp_mm_slot *slot;
-	bool changed;
+	unsigned long orphans = 0;
+	bool changed = rerun;
 
 	mutex_lock(&samepage_engine.lock);
-	changed = sp_reap_slots();
+	changed |= sp_reap_slots();
 	list_for_each_entry(slot, &samepage_engine.slots, list) {
 		if (READ_ONCE(slot->nr_unmapped)) {
 			drop_unmapped(slot);
 			changed = true;
 		}
 	}
-	if (changed)
-		sp_prune();
+	if (changed)		/* a prune walks every kpage: only when useful */
+		orphans = sp_prune();
 	mutex_unlock(&samepage_engine.lock);
+	rerun = orphans && atomic_dec_if_positive(&reap_retries) >= 0;
+	if (rerun)
+		queue_delayed_work(system_unbound_wq, &reap_work, HZ / 10);
 }
 
 /* The slot after @slot (the first one for NULL), or NULL at the end. */
@@ -604,5 +621,5 @@ void sp_slots_exit(void)
 	}
 	mutex_unlock(&samepage_engine.lock);
 	sp_notifier_exit();		/* no notifier callback runs any more ... */
-	cancel_work_sync(&reap_work);	/* ... so no reaper work comes after this */
+	cancel_delayed_work_sync(&reap_work);	/* ... so no reaper work after this */
 }

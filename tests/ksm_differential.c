@@ -291,9 +291,6 @@ static int prctl_run(const char *tree, const char *self, struct part2 *r)
 
 static void part2(const char *self)
 {
-	/* 3 x NPROC identical pages: A's, B's (forked), C's (exec'd) */
-	const struct counts merged = { 1, 3 * NPROC - 1, 0, 0 };
-	const struct counts settled = { 1, 2 * NPROC - 1, 0, 0 };
 	const char *why = "this kernel has no PR_SET_MEMORY_MERGE (6.4+)";
 	struct part2 k, s;
 
@@ -304,18 +301,28 @@ static void part2(const char *self)
 	}
 	if (prctl_run(SP_TREE, self, &s))
 		tap_bail("PR_SET_MEMORY_MERGE worked under in-tree KSM only");
-	tap_ok(same(s.merged, k.merged) && s.merged.shared == merged.shared &&
-	       s.merged.sharing == merged.sharing,
-	       "PR_SET_MEMORY_MERGE, a forked child, an exec: shared/sharing samepage %ld/%ld, ksm %ld/%ld",
-	       s.merged.shared, s.merged.sharing, k.merged.shared, k.merged.sharing);
+	/*
+	 * 3 x NPROC identical pages (A's, B's, C's), and whatever else of
+	 * the three processes is identical (they run one binary): both trees
+	 * merge every anonymous page, so at least 3 x NPROC - 1 sharing.
+	 * pages_unshared is left out: the processes' stacks and pipe
+	 * buffers change while they are set up, so how many pages are
+	 * unique rather than volatile at one pass depends on timing.
+	 */
+	tap_ok(s.merged.shared == k.merged.shared && s.merged.sharing == k.merged.sharing &&
+	       s.merged.sharing >= 3 * NPROC - 1,
+	       "PR_SET_MEMORY_MERGE, a forked child, an exec: shared/sharing/unshared samepage %ld/%ld/%ld, ksm %ld/%ld/%ld",
+	       s.merged.shared, s.merged.sharing, s.merged.unshared, k.merged.shared,
+	       k.merged.sharing, k.merged.unshared);
 	tap_ok(s.dups == 0, "samepage: PR_SET_MEMORY_MERGE=0 unmerged the caller before it returned (%d)",
 	       s.dups);
 	tap_ok(k.dups == 0, "ksm: PR_SET_MEMORY_MERGE=0 unmerged the caller before it returned (%d)",
 	       k.dups);
-	tap_ok(same(s.settled, k.settled) && s.settled.shared == settled.shared &&
-	       s.settled.sharing == settled.sharing,
-	       "after PR_SET_MEMORY_MERGE=0 and two passes: samepage %ld/%ld, ksm %ld/%ld",
-	       s.settled.shared, s.settled.sharing, k.settled.shared, k.settled.sharing);
+	tap_ok(same(s.settled, k.settled) && s.settled.sharing >= 2 * NPROC - 1 &&
+	       s.settled.sharing <= s.merged.sharing - NPROC,
+	       "after PR_SET_MEMORY_MERGE=0 and two passes: samepage %ld/%ld/%ld, ksm %ld/%ld/%ld",
+	       s.settled.shared, s.settled.sharing, s.settled.unshared, k.settled.shared,
+	       k.settled.sharing, k.settled.unshared);
 	tap_ok(wait_knob(SP_TREE, "kernel_pages_allocated", 0) == 0,
 	       "all those processes gone: no kpage left");
 }

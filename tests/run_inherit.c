@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 		}
 		hold(atoi(argv[2]));
 	}
-	sp_test_init(7);
+	sp_test_init(8);
 	tap_ok(hook_active("inherit_fork") && hook_active("inherit_exec"),
 	       "hooks inherit_fork and inherit_exec are active");
 	sp_reset();
