@@ -41,7 +41,7 @@ build/samepagectl: $(CTL_DEPS)
 # initramfs, which has no libc.
 tests: $(TEST_BINS)
 
-build/tests/%: tests/%.c tests/tap.h tests/sp.h include/uapi/linux/samepage.h
+build/tests/%: tests/%.c tests/tap.h tests/sp.h tests/knob.h include/uapi/linux/samepage.h
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS_USER) -static -pthread -o $@ $< -lutil
 
@@ -54,7 +54,7 @@ build/samepagectl.static: $(CTL_DEPS)
 BENCH_BINS := build/bench/spgen build/bench/sprun
 bench-bins: $(BENCH_BINS)
 
-build/bench/%: bench/%.c bench/bench.h include/uapi/linux/samepage.h
+build/bench/%: bench/%.c bench/bench.h tests/knob.h include/uapi/linux/samepage.h
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS_USER) -static -o $@ $<
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "../tests/knob.h"	/* knob_write() */
 
 #define KSM_DIR "/sys/kernel/mm/ksm/"
 #define SP_DIR "/sys/kernel/mm/samepage/"
@@ -68,22 +69,6 @@ static inline long long knob_read(const char *dir, const char *name)
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	return n > 0 ? atoll(buf) : KNOB_NONE;
-}
-
-/* Write @val to a knob of @dir: 0, or -errno. */
-static inline int knob_write(const char *dir, const char *name, const char *val)
-{
-	char path[256];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s%s", dir, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		err = -errno;
-	close(fd);
-	return err;
 }
 
 /* A non-negative decimal number, or exit with usage text naming @what. */

@@ -206,8 +206,21 @@ void sp_merge_exit(void);
 bool sp_is_kpage(struct page *page);
 struct sp_stable_node *sp_kpage_node(struct page *kpage);
 bool sp_pages_equal(struct page *a, struct page *b);
+/*
+ * The PMD entry of the last 2 MiB a walk looked at, so that a scan finds
+ * each PMD once rather than once per page. Valid while the mmap lock that
+ * was held when it was filled stays held (PMD tables are freed only under
+ * the mmap write lock); a PTE table is still mapped and re-checked for
+ * every page.
+ */
+struct sp_pmd_cache {
+	struct mm_struct *mm;
+	unsigned long base;
+	pmd_t *pmd;
+};
+
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
-				  struct page **pagep);
+				  struct page **pagep, struct sp_pmd_cache *pc);
 struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key);
 void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
 void sp_item_unlink(struct sp_rmap_item *item);

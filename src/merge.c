@@ -69,6 +69,7 @@ struct sp_stable_node *sp_kpage_node(struct page *kpage)
  * @addr: page-aligned user address
  * @pagep: out: for SP_PTE_ANON, the small anonymous page, referenced (the
  *	caller puts it)
+ * @pc: PMD cache of a walk under one mmap lock hold, or NULL
  *
  * Return: SP_PTE_ANON, SP_PTE_ZERO (the shared zero page), SP_PTE_HUGE (a
  * PMD-mapped THP or a large folio: not merged), SP_PTE_NO_TABLE (no page
@@ -76,7 +77,7 @@ struct sp_stable_node *sp_kpage_node(struct page *kpage)
  * (nothing mergeable: not present, swapped, a KSM page, a special mapping).
  */
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
-				  struct page **pagep)
+				  struct page **pagep, struct sp_pmd_cache *pc)
 {
 	enum sp_pte_kind kind = SP_PTE_NONE;
 	struct mm_struct *mm = vma->vm_mm;
@@ -86,7 +87,16 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 	pte_t *ptep, pte;
 	pmd_t *pmd, pmde;
 
-	pmd = (pmd_t *)SP_CALL2(mm_find_pmd, mm, addr);
+	if (pc && pc->mm == mm && pc->base == (addr & PMD_MASK) && pc->pmd) {
+		pmd = pc->pmd;
+	} else {
+		pmd = (pmd_t *)SP_CALL2(mm_find_pmd, mm, addr);
+		if (pc) {
+			pc->mm = mm;
+			pc->base = addr & PMD_MASK;
+			pc->pmd = pmd;
+		}
+	}
 	if (!pmd)
 		return SP_PTE_NO_TABLE;
 	pmde = sp_pmdp_get_lockless(pmd);
@@ -272,8 +282,13 @@ bool sp_pages_equal(struct page *a, struct page *b)
  * read-only PTE to @kpage. The whole change sits inside an mmu_notifier
  * range so secondary MMUs (KVM) drop their copy.
  *
- * Return: 0, -EBUSY if someone else pins the page, or -EAGAIN if it
- * changed or moved meanwhile.
+ * The content check here is the only one a merge needs: callers pick
+ * @kpage by hash and let this memcmp(), made once nothing can write the
+ * page any more, confirm it.
+ *
+ * Return: 0, -EBUSY if someone else pins the page, -ESTALE if its content
+ * differs from @kpage's (a hash collision, or a write since it was
+ * hashed), or -EAGAIN if it moved meanwhile.
  */
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage)
@@ -317,6 +332,7 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 	}
 	if (!(kpage ? sp_pages_equal(page, kpage) : page_is_zero(page))) {
 		set_pte_at(mm, addr, ptep, entry);
+		err = -ESTALE;
 		goto out_unlock;
 	}
 	if (pte_dirty(entry))
@@ -364,7 +380,7 @@ static enum merged_kind merged_at(struct vm_area_struct *vma, unsigned long addr
 	struct page *page;
 	bool kpage;
 
-	switch (sp_get_anon_page(vma, addr, &page)) {
+	switch (sp_get_anon_page(vma, addr, &page, NULL)) {
 	case SP_PTE_ANON:
 		kpage = sp_is_kpage(page);
 		put_page(page);

@@ -133,15 +133,21 @@ static struct sp_key page_key(struct page *page)
 	return key;
 }
 
+/* sp_replace_page() found different content (not an enum samepage_why). */
+#define DIFFERS		(-2)
+
 /* The outcome of a failed sp_replace_page(). */
 static int merge_error_why(int err)
 {
+	if (err == -ESTALE)
+		return DIFFERS;
 	return err == -EBUSY ? SAMEPAGE_WHY_PINNED : SAMEPAGE_WHY_RACE;
 }
 
 /*
- * Lock both pages and map @kpage (NULL: the zero page) at @addr.
- * Return: SAMEPAGE_WHY_MERGED, _PINNED or _RACE.
+ * Lock both pages and map @kpage (NULL: the zero page) at @addr if the
+ * content is the same. Return: SAMEPAGE_WHY_MERGED, _PINNED, _RACE or
+ * DIFFERS.
  */
 static int try_merge(struct vm_area_struct *vma, unsigned long addr,
 		     struct page *page, struct page *kpage)
@@ -171,14 +177,16 @@ static int try_merge(struct vm_area_struct *vma, unsigned long addr,
  * @item: its rmap_item
  * @partner: an unstable-tree item with the same key
  *
- * Both go into a new kpage once memcmp() confirms they are equal; the
- * partner follows only if @page merged (a kpage with one sharer would cost
- * a page and save none). The partner's mm is only trylocked: samepaged
- * already holds @vma's mm, and must never wait on a second mmap lock.
+ * A new kpage gets a copy of @page; the partner is merged into it first
+ * (sp_replace_page() compares the content), then @page. So a hash
+ * collision costs a copy and no kpage is ever left with the partner alone
+ * because of it. The partner's mm is only trylocked: samepaged already
+ * holds @vma's mm, and must never wait on a second mmap lock.
  *
  * Return: SAMEPAGE_WHY_MERGED; _UNIQUE for a real hash collision (counted);
  * _PINNED, _RACE or _MAX_KERNEL_PAGES when @page could not merge; or
- * PARTNER_GONE (unmapped, merged already, or changed since it was hashed).
+ * PARTNER_GONE (unmapped, merged already, busy, or changed since it was
+ * hashed).
  */
 static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 			      struct page *page, struct sp_rmap_item *item,
@@ -200,31 +208,32 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 	}
 	pvma = vma_lookup(pmm, partner->addr);
 	if (!pvma || !sp_vma_eligible(pvma) ||
-	    sp_get_anon_page(pvma, partner->addr, &ppage) != SP_PTE_ANON)
+	    sp_get_anon_page(pvma, partner->addr, &ppage, NULL) != SP_PTE_ANON)
 		goto out_unlock;
 	if (sp_is_kpage(ppage))
 		goto out_page;
-	if (!sp_pages_equal(page, ppage)) {
-		/* a collision only if the partner still has the hash */
-		if (page_hash(ppage) == item->key.hash) {
-			samepage_engine.c.hash_collisions++;
-			why = SAMEPAGE_WHY_UNIQUE;
-		}
-		goto out_page;
-	}
 	node = sp_kpage_new(page, &item->key);
 	if (!node) {
 		why = SAMEPAGE_WHY_MAX_KERNEL_PAGES;
 		goto out_page;
 	}
-	why = try_merge(vma, addr, page, node->kpage);
-	if (why == SAMEPAGE_WHY_MERGED) {
-		sp_item_link(item, node);
-		if (try_merge(pvma, partner->addr, ppage, node->kpage) ==
-		    SAMEPAGE_WHY_MERGED) {
-			sp_unstable_erase(partner);
-			sp_item_link(partner, node);
+	switch (try_merge(pvma, partner->addr, ppage, node->kpage)) {
+	case SAMEPAGE_WHY_MERGED:
+		sp_unstable_erase(partner);
+		sp_item_link(partner, node);
+		why = try_merge(vma, addr, page, node->kpage);
+		if (why == SAMEPAGE_WHY_MERGED)
+			sp_item_link(item, node);
+		else if (why == DIFFERS)
+			why = SAMEPAGE_WHY_VOLATILE;	/* written since hashed */
+		break;
+	case DIFFERS:
+		/* a collision only if the partner still has the hash */
+		if (page_hash(ppage) == item->key.hash) {
+			samepage_engine.c.hash_collisions++;
+			why = SAMEPAGE_WHY_UNIQUE;
 		}
+		break;
 	}
 	if (!node->sharers)
 		sp_kpage_prune();	/* nothing merged: free it now */
@@ -272,13 +281,16 @@ static int merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
 	int why;
 
 	for (node = sp_stable_find(&item->key); node; node = sp_stable_next(node)) {
-		if (!sp_pages_equal(page, node->kpage)) {
+		if (node->sharers >= max) {	/* full: try a dup */
+			if (!sp_pages_equal(page, node->kpage))
+				samepage_engine.c.hash_collisions++;
+			continue;
+		}
+		why = try_merge(vma, item->addr, page, node->kpage);
+		if (why == DIFFERS) {		/* compared in sp_replace_page() */
 			samepage_engine.c.hash_collisions++;
 			continue;
 		}
-		if (node->sharers >= max)
-			continue;	/* full: try a dup */
-		why = try_merge(vma, item->addr, page, node->kpage);
 		if (why == SAMEPAGE_WHY_MERGED)
 			sp_item_link(item, node);
 		return why;
@@ -332,11 +344,12 @@ static bool smart_skip(struct sp_rmap_item *item)
  * @addr: the address
  * @now: MERGE_RANGE: merge now, without waiting for the content to hold
  *	still for a pass, and without smart scan
+ * @pc: the walk's PMD cache
  *
  * Return: the outcome, an enum samepage_why.
  */
 static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
-		     unsigned long addr, bool now)
+		     unsigned long addr, bool now, struct sp_pmd_cache *pc)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_rmap_item *item;
@@ -344,7 +357,7 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 	struct sp_key key;
 	int why;
 
-	switch (sp_get_anon_page(vma, addr, &page)) {
+	switch (sp_get_anon_page(vma, addr, &page, pc)) {
 	case SP_PTE_HUGE:
 		e->c.pages_skipped_thp++;
 		sp_drop_items(slot, addr, addr + PAGE_SIZE);
@@ -461,6 +474,7 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 	struct mm_struct *mm = slot->mm;
 	unsigned long next = e->cur_addr, s, end, addr;
 	enum slot_scan ret = SLOT_DONE;
+	struct sp_pmd_cache pc = { };
 	struct vm_area_struct *vma;
 	VMA_ITERATOR(vmi, mm, e->cur_addr);
 
@@ -490,7 +504,7 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 					ret = SLOT_MORE;
 					goto out;
 				}
-				slot->why_cur[scan_page(slot, vma, addr, false)]++;
+				slot->why_cur[scan_page(slot, vma, addr, false, &pc)]++;
 				e->c.pass_visited++;
 				(*budget)--;
 			}
@@ -513,7 +527,13 @@ static void scan_batch(unsigned int budget)
 	struct samepage_engine *e = &samepage_engine;
 	bool wrapped = false;
 
-	SP_CALL0(lru_add_drain_all);
+	/*
+	 * Pages in per-CPU LRU batches hold an extra reference, which
+	 * sp_replace_page() takes for a pin: drain them once per pass, as
+	 * in-tree ksmd does (per batch would interrupt every CPU each time).
+	 */
+	if (!READ_ONCE(e->cur))
+		SP_CALL0(lru_add_drain_all);
 	mutex_lock(&e->lock);
 	while (budget && !wrapped &&
 	       READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE) {
@@ -572,6 +592,7 @@ int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
 		   unsigned long end, u64 *merged)
 {
 	struct samepage_engine *e = &samepage_engine;
+	struct sp_pmd_cache pc = { };
 	struct vm_area_struct *vma;
 	struct sp_mm_slot *slot;
 	unsigned long addr, before, s, se;
@@ -598,7 +619,7 @@ int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
 			continue;
 		for (addr = max(vma->vm_start, start); addr < min(vma->vm_end, end);
 		     addr += PAGE_SIZE) {
-			scan_page(slot, vma, addr, true);
+			scan_page(slot, vma, addr, true, &pc);
 			cond_resched();
 		}
 	}

@@ -84,19 +84,22 @@ static ssize_t run_store(struct kobject *kobj, struct kobj_attribute *attr,
 }
 static struct kobj_attribute run_attr = __ATTR_RW(run);
 
-/* Unsigned knobs with no side effect beyond storing the value. */
-#define SP_UINT_KNOB(name)						\
+/*
+ * Numeric knobs with no side effect beyond storing the value: @parse turns
+ * the text into the knob's type, or fails with EINVAL like mm/ksm.c.
+ */
+#define SP_NUM_KNOB(name, fmt, parse)					\
 static ssize_t name##_show(struct kobject *kobj,			\
 			   struct kobj_attribute *attr, char *buf)	\
 {									\
-	return sysfs_emit(buf, "%u\n", READ_ONCE(samepage_knobs.name));	\
+	return sysfs_emit(buf, fmt "\n", READ_ONCE(samepage_knobs.name));	\
 }									\
 static ssize_t name##_store(struct kobject *kobj,			\
 			    struct kobj_attribute *attr,		\
 			    const char *buf, size_t count)		\
 {									\
-	unsigned int val;						\
-	int err = parse_uint(buf, &val);				\
+	typeof(samepage_knobs.name) val;				\
+	int err = parse(buf, &val);					\
 									\
 	if (err)							\
 		return err;						\
@@ -105,32 +108,19 @@ static ssize_t name##_store(struct kobject *kobj,			\
 }									\
 static struct kobj_attribute name##_attr = __ATTR_RW(name)
 
+#define SP_UINT_KNOB(name)	SP_NUM_KNOB(name, "%u", parse_uint)
+
 SP_UINT_KNOB(sleep_millisecs);
 SP_UINT_KNOB(stable_node_chains_prune_millisecs);
 
 /* pages_to_scan belongs to the advisor while it is on (EINVAL, as in-tree). */
-static ssize_t pages_to_scan_show(struct kobject *kobj,
-				  struct kobj_attribute *attr, char *buf)
+static int parse_pages_to_scan(const char *buf, unsigned int *val)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(samepage_knobs.pages_to_scan));
-}
-
-static ssize_t pages_to_scan_store(struct kobject *kobj,
-				   struct kobj_attribute *attr,
-				   const char *buf, size_t count)
-{
-	unsigned int val;
-	int err;
-
 	if (READ_ONCE(samepage_knobs.advisor_mode) != SP_ADVISOR_NONE)
 		return -EINVAL;
-	err = parse_uint(buf, &val);
-	if (err)
-		return err;
-	WRITE_ONCE(samepage_knobs.pages_to_scan, val);
-	return count;
+	return parse_uint(buf, val);
 }
-static struct kobj_attribute pages_to_scan_attr = __ATTR_RW(pages_to_scan);
+SP_NUM_KNOB(pages_to_scan, "%u", parse_pages_to_scan);
 
 static ssize_t advisor_mode_show(struct kobject *kobj,
 				 struct kobj_attribute *attr, char *buf)
@@ -160,33 +150,36 @@ static ssize_t advisor_mode_store(struct kobject *kobj,
 static struct kobj_attribute advisor_mode_attr = __ATTR_RW(advisor_mode);
 
 /*
- * The advisor's bounds, parsed with kstrtoul() like in-tree (any error, or
- * a value below @min, is EINVAL) and stored in in-tree's types:
- * advisor_max_cpu is an unsigned int there, so it keeps the low 32 bits.
+ * The advisor's bounds are parsed with kstrtoul() like in-tree and stored
+ * in in-tree's types: advisor_max_cpu is an unsigned int there, so it keeps
+ * the low 32 bits of what was written; advisor_target_scan_time must be at
+ * least 1.
  */
-#define SP_ADVISOR_KNOB(name, type, fmt, min)				\
-static ssize_t name##_show(struct kobject *kobj,			\
-			   struct kobj_attribute *attr, char *buf)	\
-{									\
-	return sysfs_emit(buf, fmt "\n", READ_ONCE(samepage_knobs.name));	\
-}									\
-static ssize_t name##_store(struct kobject *kobj,			\
-			    struct kobj_attribute *attr,		\
-			    const char *buf, size_t count)		\
-{									\
-	unsigned long val;						\
-									\
-	if (kstrtoul(buf, 10, &val) || val < (min))			\
-		return -EINVAL;						\
-	WRITE_ONCE(samepage_knobs.name, (type)val);			\
-	return count;							\
-}									\
-static struct kobj_attribute name##_attr = __ATTR_RW(name)
+static int parse_ulong(const char *buf, unsigned long *val)
+{
+	return kstrtoul(buf, 10, val) ? -EINVAL : 0;
+}
 
-SP_ADVISOR_KNOB(advisor_max_cpu, unsigned int, "%u", 0);
-SP_ADVISOR_KNOB(advisor_min_pages_to_scan, unsigned long, "%lu", 0);
-SP_ADVISOR_KNOB(advisor_max_pages_to_scan, unsigned long, "%lu", 0);
-SP_ADVISOR_KNOB(advisor_target_scan_time, unsigned long, "%lu", 1);
+static int parse_ulong_low32(const char *buf, unsigned int *val)
+{
+	unsigned long v;
+	int err = parse_ulong(buf, &v);
+
+	*val = (unsigned int)v;
+	return err;
+}
+
+static int parse_seconds(const char *buf, unsigned long *val)
+{
+	int err = parse_ulong(buf, val);
+
+	return err ?: (*val ? 0 : -EINVAL);
+}
+
+SP_NUM_KNOB(advisor_max_cpu, "%u", parse_ulong_low32);
+SP_NUM_KNOB(advisor_min_pages_to_scan, "%lu", parse_ulong);
+SP_NUM_KNOB(advisor_max_pages_to_scan, "%lu", parse_ulong);
+SP_NUM_KNOB(advisor_target_scan_time, "%lu", parse_seconds);
 
 /* Boolean knobs: kstrtobool() syntax, any error is EINVAL (as in-tree). */
 #define SP_BOOL_KNOB(name)						\

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <linux/samepage.h>
 #include "tap.h"
+#include "knob.h"
 
 #define SP_TREE "/sys/kernel/mm/samepage/"
 #define KSM_TREE "/sys/kernel/mm/ksm/"
@@ -39,17 +40,7 @@ static inline long knob_in(const char *tree, const char *name)
 /* Write @val to a knob: 0 or -errno. */
 static inline int set_knob_in(const char *tree, const char *name, const char *val)
 {
-	char path[256];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "%s%s", tree, name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		err = -errno;
-	close(fd);
-	return err;
+	return knob_write(tree, name, val);
 }
 
 #define knob(name)		knob_in(SP_TREE, name)
