@@ -177,16 +177,16 @@ static int try_merge(struct vm_area_struct *vma, unsigned long addr,
  * @item: its rmap_item
  * @partner: an unstable-tree item with the same key
  *
- * A new kpage gets a copy of @page; the partner is merged into it first
- * (sp_replace_page() compares the content), then @page. So a hash
- * collision costs a copy and no kpage is ever left with the partner alone
- * because of it. The partner's mm is only trylocked: samepaged already
- * holds @vma's mm, and must never wait on a second mmap lock.
+ * Both go into a new kpage once memcmp() confirms they are equal; the
+ * partner follows only if @page merged (a kpage with one sharer would cost
+ * a page and save none). The memcmp() before the kpage is made keeps a
+ * hash collision from ever leaving @page alone on a kpage. The partner's
+ * mm is only trylocked: samepaged already holds @vma's mm, and must never
+ * wait on a second mmap lock.
  *
  * Return: SAMEPAGE_WHY_MERGED; _UNIQUE for a real hash collision (counted);
  * _PINNED, _RACE or _MAX_KERNEL_PAGES when @page could not merge; or
- * PARTNER_GONE (unmapped, merged already, busy, or changed since it was
- * hashed).
+ * PARTNER_GONE (unmapped, merged already, or changed since it was hashed).
  */
 static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 			      struct page *page, struct sp_rmap_item *item,
@@ -212,28 +212,29 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 		goto out_unlock;
 	if (sp_is_kpage(ppage))
 		goto out_page;
-	node = sp_kpage_new(page, &item->key);
-	if (!node) {
-		why = SAMEPAGE_WHY_MAX_KERNEL_PAGES;
-		goto out_page;
-	}
-	switch (try_merge(pvma, partner->addr, ppage, node->kpage)) {
-	case SAMEPAGE_WHY_MERGED:
-		sp_unstable_erase(partner);
-		sp_item_link(partner, node);
-		why = try_merge(vma, addr, page, node->kpage);
-		if (why == SAMEPAGE_WHY_MERGED)
-			sp_item_link(item, node);
-		else if (why == DIFFERS)
-			why = SAMEPAGE_WHY_VOLATILE;	/* written since hashed */
-		break;
-	case DIFFERS:
+	if (!sp_pages_equal(page, ppage)) {
 		/* a collision only if the partner still has the hash */
 		if (page_hash(ppage) == item->key.hash) {
 			samepage_engine.c.hash_collisions++;
 			why = SAMEPAGE_WHY_UNIQUE;
 		}
-		break;
+		goto out_page;
+	}
+	node = sp_kpage_new(page, &item->key);
+	if (!node) {
+		why = SAMEPAGE_WHY_MAX_KERNEL_PAGES;
+		goto out_page;
+	}
+	why = try_merge(vma, addr, page, node->kpage);
+	if (why == SAMEPAGE_WHY_MERGED) {
+		sp_item_link(item, node);
+		if (try_merge(pvma, partner->addr, ppage, node->kpage) ==
+		    SAMEPAGE_WHY_MERGED) {
+			sp_unstable_erase(partner);
+			sp_item_link(partner, node);
+		}
+	} else if (why == DIFFERS) {
+		why = SAMEPAGE_WHY_VOLATILE;	/* written since it was compared */
 	}
 	if (!node->sharers)
 		sp_kpage_prune();	/* nothing merged: free it now */
