@@ -226,7 +226,8 @@ void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
 void sp_item_unlink(struct sp_rmap_item *item);
 unsigned long sp_kpage_prune(void);
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
-		    struct page *page, struct page *kpage);
+		    struct page *page, struct page *kpage, bool fill);
+void sp_unmerge_page(struct vm_area_struct *vma, unsigned long addr);
 int sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 		     unsigned long end);
 int __sp_unmerge_range(struct mm_struct *mm, unsigned long start,

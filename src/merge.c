@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/module.h>
 #include <linux/xxhash.h>
+#include <linux/sched/mm.h>
 
 #include "samepage.h"
 #include "engine.h"
@@ -135,12 +136,14 @@ out:
 }
 
 /**
- * sp_kpage_new() - a new kpage holding a copy of @src
- * @src: the content (the caller holds a reference)
+ * sp_kpage_new() - a new kpage for the content of @src
+ * @src: the page it is for (the caller holds a reference)
  * @key: node and xxh64 of that content
  *
  * The kpage is set up under its folio lock as DESIGN.md 3 requires, then
- * left unlocked. It takes a module reference, dropped when it is freed.
+ * left unlocked, on @src's NUMA node. Its content is not there yet: the
+ * first sp_replace_page() with SP_REPLACE_FILL copies it in. It takes a
+ * module reference, dropped when it is freed.
  *
  * Return: its stable node (not yet in the tree), or NULL.
  */
@@ -168,7 +171,6 @@ struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key)
 	}
 	folio = page_folio(kpage);
 	__folio_set_locked(folio);
-	copy_highpage(kpage, src);
 	__folio_mark_uptodate(folio);
 	__folio_set_swapbacked(folio);
 	folio->index = 0;
@@ -275,6 +277,7 @@ bool sp_pages_equal(struct page *a, struct page *b)
  *	folio lock
  * @kpage: the kpage, holding the same content, locked by the caller; or
  *	NULL to map the shared zero page in place of an all-zero @page
+ * @fill: @kpage is new and empty: copy @page into it (no compare needed)
  *
  * Mirrors in-tree write_protect_page() + replace_page() in one PTL section:
  * clear and flush the PTE, refuse if anything but the mapping and the
@@ -282,16 +285,17 @@ bool sp_pages_equal(struct page *a, struct page *b)
  * read-only PTE to @kpage. The whole change sits inside an mmu_notifier
  * range so secondary MMUs (KVM) drop their copy.
  *
- * The content check here is the only one a merge needs: callers pick
+ * The content check here is the only full one a merge needs: callers pick
  * @kpage by hash and let this memcmp(), made once nothing can write the
- * page any more, confirm it.
+ * page any more, confirm it. For the same reason a new kpage is filled
+ * here, from the page it replaces, at a point where that page is frozen.
  *
  * Return: 0, -EBUSY if someone else pins the page, -ESTALE if its content
  * differs from @kpage's (a hash collision, or a write since it was
  * hashed), or -EAGAIN if it moved meanwhile.
  */
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
-		    struct page *page, struct page *kpage)
+		    struct page *page, struct page *kpage, bool fill)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct folio *folio = page_folio(page);
@@ -330,7 +334,9 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		err = -EBUSY;
 		goto out_unlock;
 	}
-	if (!(kpage ? sp_pages_equal(page, kpage) : page_is_zero(page))) {
+	if (fill) {
+		copy_highpage(kpage, page);
+	} else if (!(kpage ? sp_pages_equal(page, kpage) : page_is_zero(page))) {
 		set_pte_at(mm, addr, ptep, entry);
 		err = -ESTALE;
 		goto out_unlock;
@@ -453,6 +459,23 @@ static int unmerge_addr(struct vm_area_struct *vma, unsigned long addr,
 		cond_resched();
 	}
 	return 0;
+}
+
+/**
+ * sp_unmerge_page() - give @addr of @vma its own page back
+ * @vma: the VMA; the caller holds the mmap lock, not necessarily mm_users
+ * @addr: the address
+ *
+ * Does nothing if the process is gone (exit_mmap() must not race faults).
+ */
+void sp_unmerge_page(struct vm_area_struct *vma, unsigned long addr)
+{
+	unsigned long next;
+
+	if (!mmget_not_zero(vma->vm_mm))
+		return;
+	unmerge_addr(vma, addr, &next);
+	mmput_async(vma->vm_mm);
 }
 
 /**

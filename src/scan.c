@@ -146,11 +146,11 @@ static int merge_error_why(int err)
 
 /*
  * Lock both pages and map @kpage (NULL: the zero page) at @addr if the
- * content is the same. Return: SAMEPAGE_WHY_MERGED, _PINNED, _RACE or
- * DIFFERS.
+ * content is the same, or (@fill) fill the new @kpage from @page.
+ * Return: SAMEPAGE_WHY_MERGED, _PINNED, _RACE or DIFFERS.
  */
 static int try_merge(struct vm_area_struct *vma, unsigned long addr,
-		     struct page *page, struct page *kpage)
+		     struct page *page, struct page *kpage, bool fill)
 {
 	struct folio *folio = page_folio(page);
 	int err;
@@ -159,7 +159,7 @@ static int try_merge(struct vm_area_struct *vma, unsigned long addr,
 		return SAMEPAGE_WHY_RACE;
 	if (kpage)
 		folio_lock(page_folio(kpage));
-	err = sp_replace_page(vma, addr, page, kpage);
+	err = sp_replace_page(vma, addr, page, kpage, fill);
 	if (kpage)
 		folio_unlock(page_folio(kpage));
 	folio_unlock(folio);
@@ -169,6 +169,35 @@ static int try_merge(struct vm_area_struct *vma, unsigned long addr,
 /* The partner could not be used and leaves the unstable tree. */
 #define PARTNER_GONE	(-1)
 
+/* Bytes at each end of two pages that must be equal before they merge. */
+#define SAMPLE_BYTES	64
+
+/*
+ * A cheap filter before a merge: do @a and @b start and end alike? Pages
+ * that differ (a hash collision) almost always do so there; the one full
+ * memcmp() comes later, in sp_replace_page().
+ */
+static bool ends_equal(struct page *a, struct page *b)
+{
+	char *pa = kmap_local_page(a), *pb = kmap_local_page(b);
+	bool eq = !memcmp(pa, pb, SAMPLE_BYTES) &&
+		  !memcmp(pa + PAGE_SIZE - SAMPLE_BYTES, pb + PAGE_SIZE - SAMPLE_BYTES,
+			  SAMPLE_BYTES);
+
+	kunmap_local(pb);
+	kunmap_local(pa);
+	return eq;
+}
+
+/* A collision only if the partner still has the hash it had in the tree. */
+static int partner_differs(struct page *ppage, const struct sp_key *key)
+{
+	if (page_hash(ppage) != key->hash)
+		return PARTNER_GONE;
+	samepage_engine.c.hash_collisions++;
+	return SAMEPAGE_WHY_UNIQUE;
+}
+
 /**
  * merge_with_partner() - merge @page with the unstable-tree candidate @partner
  * @vma: VMA of @addr (its mm's mmap lock is held)
@@ -177,12 +206,14 @@ static int try_merge(struct vm_area_struct *vma, unsigned long addr,
  * @item: its rmap_item
  * @partner: an unstable-tree item with the same key
  *
- * Both go into a new kpage once memcmp() confirms they are equal; the
- * partner follows only if @page merged (a kpage with one sharer would cost
- * a page and save none). The memcmp() before the kpage is made keeps a
- * hash collision from ever leaving @page alone on a kpage. The partner's
- * mm is only trylocked: samepaged already holds @vma's mm, and must never
- * wait on a second mmap lock.
+ * @page goes into a new kpage, which is filled from it at that moment,
+ * then the partner, compared with it. Should the partner differ after all
+ * (a collision that got past ends_equal(), or a write since it was
+ * hashed), @page gets its own page back: no kpage is ever left holding a
+ * page that matched nothing. If the partner cannot merge for another
+ * reason (pinned, busy), @page stays on the kpage, where later twins find
+ * it. The partner's mm is only trylocked: samepaged already holds @vma's
+ * mm, and must never wait on a second mmap lock.
  *
  * Return: SAMEPAGE_WHY_MERGED; _UNIQUE for a real hash collision (counted);
  * _PINNED, _RACE or _MAX_KERNEL_PAGES when @page could not merge; or
@@ -212,12 +243,8 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 		goto out_unlock;
 	if (sp_is_kpage(ppage))
 		goto out_page;
-	if (!sp_pages_equal(page, ppage)) {
-		/* a collision only if the partner still has the hash */
-		if (page_hash(ppage) == item->key.hash) {
-			samepage_engine.c.hash_collisions++;
-			why = SAMEPAGE_WHY_UNIQUE;
-		}
+	if (!ends_equal(page, ppage)) {
+		why = partner_differs(ppage, &item->key);
 		goto out_page;
 	}
 	node = sp_kpage_new(page, &item->key);
@@ -225,17 +252,24 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 		why = SAMEPAGE_WHY_MAX_KERNEL_PAGES;
 		goto out_page;
 	}
-	why = try_merge(vma, addr, page, node->kpage);
-	if (why == SAMEPAGE_WHY_MERGED) {
+	why = try_merge(vma, addr, page, node->kpage, true);
+	if (why != SAMEPAGE_WHY_MERGED)
+		goto out_prune;
+	switch (try_merge(pvma, partner->addr, ppage, node->kpage, false)) {
+	case SAMEPAGE_WHY_MERGED:
+		sp_unstable_erase(partner);
+		sp_item_link(partner, node);
 		sp_item_link(item, node);
-		if (try_merge(pvma, partner->addr, ppage, node->kpage) ==
-		    SAMEPAGE_WHY_MERGED) {
-			sp_unstable_erase(partner);
-			sp_item_link(partner, node);
-		}
-	} else if (why == DIFFERS) {
-		why = SAMEPAGE_WHY_VOLATILE;	/* written since it was compared */
+		break;
+	case DIFFERS:
+		sp_unmerge_page(vma, addr);	/* back to a page of its own */
+		why = partner_differs(ppage, &item->key);
+		break;
+	default:			/* pinned or busy: @page waits there */
+		sp_item_link(item, node);
+		break;
 	}
+out_prune:
 	if (!node->sharers)
 		sp_kpage_prune();	/* nothing merged: free it now */
 out_page:
@@ -287,7 +321,7 @@ static int merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
 				samepage_engine.c.hash_collisions++;
 			continue;
 		}
-		why = try_merge(vma, item->addr, page, node->kpage);
+		why = try_merge(vma, item->addr, page, node->kpage, false);
 		if (why == DIFFERS) {		/* compared in sp_replace_page() */
 			samepage_engine.c.hash_collisions++;
 			continue;
@@ -422,7 +456,7 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 	}
 
 	if (READ_ONCE(samepage_knobs.use_zero_pages) && key.hash == zero_hash) {
-		why = try_merge(vma, addr, page, NULL);
+		why = try_merge(vma, addr, page, NULL, false);
 		if (why == SAMEPAGE_WHY_MERGED) {
 			sp_set_zero(item, true);
 			goto out;
