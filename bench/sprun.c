@@ -12,7 +12,7 @@
  * smart_scan, use_zero_pages, max_page_sharing stay at their defaults),
  * starts the generator and waits for "ready", then sets run=1 and samples
  * the tree's counters and its scanner thread's CPU time (ksmd or samepaged,
- * utime+stime of /proc/PID/stat) every --poll-ms.
+ * utime+stime, at ns resolution from /proc/PID/schedstat) every --poll-ms.
  *
  * Converged: pages_sharing took its final value at a sample where
  * full_scans read F, and then full_scans reached F+3, so two whole passes
@@ -89,15 +89,30 @@ static pid_t find_thread(const char *comm)
 	return pid;
 }
 
-/* utime + stime of @pid in seconds, -1 if unreadable. */
+/*
+ * CPU time of @pid in seconds, -1 if unreadable: its sum_exec_runtime
+ * from /proc/PID/schedstat (ns), which utime + stime of /proc/PID/stat
+ * are scaled to add up to, but only in 10 ms ticks; those ticks if the
+ * kernel has no schedstat (CONFIG_SCHED_INFO off).
+ */
 static double thread_cpu(pid_t pid)
 {
 	char path[64], buf[1024];
-	unsigned long long ut, st;
+	unsigned long long ut, st, ns;
 	const char *p;
 	ssize_t n;
+	FILE *f;
 	int fd;
 
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "re");
+	if (f) {
+		int ok = fscanf(f, "%llu", &ns) == 1;
+
+		fclose(f);
+		if (ok)
+			return ns / 1e9;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
