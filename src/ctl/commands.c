@@ -99,7 +99,7 @@ static int knob_cmp(const void *a, const void *b)
 	return strcmp(((const struct knob *)a)->name, ((const struct knob *)b)->name);
 }
 
-/* Which kernel paths samepage follows; none until the hooks land. */
+/* The kernel hooks samepage has active (/sys/kernel/mm/samepage/hooks). */
 static void hooks_line(char *out, size_t len)
 {
 	if (read_knob(SAMEPAGE_SYSFS_DIR, "hooks", out, len) || !*out)
@@ -113,7 +113,7 @@ int cmd_status(int argc, char **argv)
 		"KSM's " KSM_SYSFS_DIR " ('-' where a tree lacks the name), and the\n"
 		"kernel hooks samepage follows.";
 	static struct knob k[MAX_KNOBS];
-	char hooks[256];
+	char hooks[1024];
 	bool ksm_takes;
 	struct out o;
 	int n;
@@ -143,7 +143,7 @@ int cmd_status(int argc, char **argv)
 			for (int i = 0; i < n; i++) {
 				const char *v = t ? k[i].ksm : k[i].sp;
 
-				if (*v)
+				if (*v && strcmp(k[i].name, "hooks"))	/* top level */
 					out_str(&o, k[i].name, v);
 			}
 			out_object_end(&o);
@@ -155,8 +155,9 @@ int cmd_status(int argc, char **argv)
 	}
 	printf("%-36s %-20s %s\n", "name", "samepage", "ksm (in-tree)");
 	for (int i = 0; i < n; i++)
-		printf("%-36s %-20s %s\n", k[i].name, *k[i].sp ? k[i].sp : "-",
-		       *k[i].ksm ? k[i].ksm : "-");
+		if (strcmp(k[i].name, "hooks"))	/* too long: its own line below */
+			printf("%-36s %-20s %s\n", k[i].name, *k[i].sp ? k[i].sp : "-",
+			       *k[i].ksm ? k[i].ksm : "-");
 	printf("\nhooks: %s\n", hooks);
 	if (ksm_takes)
 		printf("in-tree KSM is running: samepage leaves MADV_MERGEABLE/prctl areas to it\n");
