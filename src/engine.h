@@ -227,7 +227,8 @@ void sp_item_unlink(struct sp_rmap_item *item);
 unsigned long sp_kpage_prune(void);
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage, bool fill);
-void sp_unmerge_page(struct vm_area_struct *vma, unsigned long addr);
+void sp_unmerge_scanned(struct mm_struct *mm, unsigned long start,
+			unsigned long end);
 int sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 		     unsigned long end);
 int __sp_unmerge_range(struct mm_struct *mm, unsigned long start,
@@ -235,7 +236,6 @@ int __sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 
 /* slots.c */
 struct sp_mm_slot *sp_find_slot(struct mm_struct *mm);
-struct sp_mm_slot *sp_slot_rcu(struct mm_struct *mm);
 bool sp_item_zero(struct mm_struct *mm, unsigned long addr);
 void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
 		      unsigned long end);

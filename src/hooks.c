@@ -136,6 +136,8 @@ enum sp_hook_kind { SP_KPROBE, SP_FTRACE, SP_TRACEPOINT };
  * @kind: how it is hooked
  * @pre: SP_KPROBE: the handler
  * @wrapper: SP_FTRACE: the replacement function
+ * @orig: SP_FTRACE: the samepage_ksyms field holding the original, which
+ *	the wrapper calls (0 if it did not resolve)
  * @probe: SP_TRACEPOINT: the probe
  * @kp: SP_KPROBE state
  * @ops: SP_FTRACE state
@@ -148,6 +150,7 @@ struct sp_hook {
 	enum sp_hook_kind kind;
 	kprobe_pre_handler_t pre;
 	void *wrapper;
+	const unsigned long *orig;
 	void *probe;
 	struct kprobe kp;
 	struct ftrace_ops ops;
@@ -157,9 +160,11 @@ struct sp_hook {
 
 static struct sp_hook hooks[] = {
 	{ "cow_breaks", "do_wp_page", SP_KPROBE, .pre = wp_page_pre },
-	{ "unmerge_madvise", "ksm_madvise", SP_FTRACE, .wrapper = ksm_madvise_wrapper },
+	{ "unmerge_madvise", "ksm_madvise", SP_FTRACE, .wrapper = ksm_madvise_wrapper,
+	  .orig = &samepage_ksyms.ksm_madvise },
 	{ "unmerge_prctl", "ksm_disable_merge_any", SP_FTRACE,
-	  .wrapper = disable_merge_any_wrapper },
+	  .wrapper = disable_merge_any_wrapper,
+	  .orig = &samepage_ksyms.ksm_disable_merge_any },
 	{ "inherit_fork", "sched_process_fork", SP_TRACEPOINT, .probe = fork_probe },
 	{ "inherit_exec", "begin_new_exec", SP_KPROBE, .pre = new_exec_pre },
 };
@@ -186,14 +191,6 @@ static void find_tracepoint(struct tracepoint *tp, void *priv)
 		hook->tp = tp;
 }
 
-/* The original an ftrace hook's wrapper calls, resolved at load. */
-static bool ftrace_target_resolved(const struct sp_hook *hook)
-{
-	if (hook->wrapper == ksm_madvise_wrapper)
-		return samepage_ksyms.ksm_madvise;
-	return samepage_ksyms.ksm_disable_merge_any;
-}
-
 static int hook_register(struct sp_hook *hook)
 {
 	int err;
@@ -204,7 +201,7 @@ static int hook_register(struct sp_hook *hook)
 		hook->kp.pre_handler = hook->pre;
 		return register_kprobe(&hook->kp);
 	case SP_FTRACE:
-		if (!ftrace_target_resolved(hook))
+		if (!*hook->orig)
 			return -ENOENT;
 		hook->ops.func = ftrace_redirect;
 		hook->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |

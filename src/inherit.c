@@ -42,7 +42,7 @@ bool sp_inherits(struct mm_struct *mm)
 	bool whole;
 
 	rcu_read_lock();
-	slot = sp_slot_rcu(mm);
+	slot = sp_find_slot(mm);
 	whole = slot && READ_ONCE(slot->whole);
 	rcu_read_unlock();
 	if (whole)

@@ -462,20 +462,22 @@ static int unmerge_addr(struct vm_area_struct *vma, unsigned long addr,
 }
 
 /**
- * sp_unmerge_page() - give @addr of @vma its own page back
- * @vma: the VMA; the caller holds the mmap lock, not necessarily mm_users
- * @addr: the address
+ * sp_unmerge_scanned() - __sp_unmerge_range() for samepaged
+ * @mm: an mm samepaged scans: its mmap lock is held, mm_users is not
+ * @start: page-aligned start
+ * @end: page-aligned end
  *
- * Does nothing if the process is gone (exit_mmap() must not race faults).
+ * Faulting needs a live address space: with mm_users held, exit_mmap()
+ * cannot start under the faults. Does nothing if the process is gone; the
+ * last reference is dropped asynchronously, as the mmap lock is held.
  */
-void sp_unmerge_page(struct vm_area_struct *vma, unsigned long addr)
+void sp_unmerge_scanned(struct mm_struct *mm, unsigned long start,
+			unsigned long end)
 {
-	unsigned long next;
-
-	if (!mmget_not_zero(vma->vm_mm))
+	if (!mmget_not_zero(mm))
 		return;
-	unmerge_addr(vma, addr, &next);
-	mmput_async(vma->vm_mm);
+	__sp_unmerge_range(mm, start, end);
+	mmput_async(mm);
 }
 
 /**

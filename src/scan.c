@@ -262,7 +262,7 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 		sp_item_link(item, node);
 		break;
 	case DIFFERS:
-		sp_unmerge_page(vma, addr);	/* back to a page of its own */
+		sp_unmerge_scanned(mm, addr, addr + PAGE_SIZE);	/* its own page back */
 		why = partner_differs(ppage, &item->key);
 		break;
 	default:			/* pinned or busy: @page waits there */
@@ -580,7 +580,9 @@ static void scan_batch(unsigned int budget)
 			e->cur_addr = 0;
 			if (!e->cur)
 				break;
-			trace_scan_start(e->c.full_scans + 1, list_count_nodes(&e->slots));
+			if (trace_scan_start_enabled())	/* counting walks the list */
+				trace_scan_start(e->c.full_scans + 1,
+						 list_count_nodes(&e->slots));
 			sp_advisor_start_pass();
 		}
 		slot = e->cur;

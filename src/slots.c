@@ -7,7 +7,7 @@
  * counted in its slot (ksm_stat's rmap_items, merging and zero pages) and
  * globally. Everything here runs under samepage_engine.lock, except the
  * lock-free readers the hooks use from atomic or mmap-locked context
- * (sp_slot_rcu(), sp_item_zero(), sp_note_unmapped()): slots are found
+ * (sp_find_slot(), sp_item_zero(), sp_note_unmapped()): slots are found
  * through an RCU hash and freed after a grace period.
  *
  * Each slot also carries an mmu notifier (notify.c): its release (exit)
@@ -39,23 +39,17 @@ static atomic_t reap_retries = ATOMIC_INIT(0);
 
 #define REAP_RETRIES	50	/* every 100 ms: 5 s */
 
-/* The slot of @mm (engine lock held), or NULL. */
+/*
+ * The slot of @mm, or NULL. The caller holds the engine lock (which
+ * excludes every writer of the hash) or is in an RCU read-side section
+ * (the hooks and notifiers).
+ */
 struct sp_mm_slot *sp_find_slot(struct mm_struct *mm)
 {
 	struct sp_mm_slot *slot;
 
-	hash_for_each_possible(slot_hash, slot, hnode, (unsigned long)mm)
-		if (slot->mm == mm)
-			return slot;
-	return NULL;
-}
-
-/* The slot of @mm, or NULL; the caller is in an RCU read-side section. */
-struct sp_mm_slot *sp_slot_rcu(struct mm_struct *mm)
-{
-	struct sp_mm_slot *slot;
-
-	hash_for_each_possible_rcu(slot_hash, slot, hnode, (unsigned long)mm)
+	hash_for_each_possible_rcu(slot_hash, slot, hnode, (unsigned long)mm,
+				   lockdep_is_held(&samepage_engine.lock))
 		if (slot->mm == mm)
 			return slot;
 	return NULL;
@@ -78,7 +72,7 @@ bool sp_item_zero(struct mm_struct *mm, unsigned long addr)
 	bool zero = false;
 
 	rcu_read_lock();
-	slot = sp_slot_rcu(mm);
+	slot = sp_find_slot(mm);
 	if (slot) {
 		xa_lock(&slot->items);
 		item = xa_load(&slot->items, addr >> PAGE_SHIFT);
@@ -114,7 +108,7 @@ void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
 	unsigned long flags;
 
 	rcu_read_lock();
-	slot = sp_slot_rcu(mm);
+	slot = sp_find_slot(mm);
 	if (slot) {
 		spin_lock_irqsave(&slot->unmapped_lock, flags);
 		if (slot->nr_unmapped < SP_UNMAPPED_MAX) {
@@ -309,15 +303,7 @@ void sp_release_items(struct sp_mm_slot *slot, unsigned long start,
 			  (end >> PAGE_SHIFT) - 1) {
 		if (!item->node && !item->zero)
 			continue;
-		/*
-		 * Faulting needs a live address space: with mm_users held,
-		 * exit_mmap() cannot start under the faults. The last
-		 * reference is dropped asynchronously, as the mmap lock is held.
-		 */
-		if (mmget_not_zero(slot->mm)) {
-			__sp_unmerge_range(slot->mm, start, end);
-			mmput_async(slot->mm);
-		}
+		sp_unmerge_scanned(slot->mm, start, end);
 		break;
 	}
 	sp_drop_items(slot, start, end);

@@ -23,12 +23,10 @@ int cmd_version(int argc, char **argv)
 		"Print the versions of samepagectl and of the loaded module.";
 	struct samepage_version v = { .size = sizeof(v) };
 	struct out o;
+	int rc = json_command(&argc, argv, usage, &o.json, 0, 0);
 
-	if (want_help(argc, argv, usage))
-		return 0;
-	o.json = take_flag(&argc, argv, "--json");
-	if (argc)
-		return usage_error(usage);
+	if (rc >= 0)
+		return rc;
 	if (sp_ioctl(SAMEPAGE_IOC_VERSION, &v, "version", 0))
 		return 1;
 	out_begin(&o);
@@ -117,12 +115,10 @@ int cmd_status(int argc, char **argv)
 	bool ksm_takes;
 	struct out o;
 	int n;
+	int rc = json_command(&argc, argv, usage, &o.json, 0, 0);
 
-	if (want_help(argc, argv, usage))
-		return 0;
-	o.json = take_flag(&argc, argv, "--json");
-	if (argc)
-		return usage_error(usage);
+	if (rc >= 0)
+		return rc;
 	if (!module_loaded())
 		return not_loaded();
 	n = collect(SAMEPAGE_SYSFS_DIR, k, 0);
@@ -246,12 +242,10 @@ int cmd_merge(int argc, char **argv)
 	struct samepage_merge_range m = { .size = sizeof(m) };
 	struct out o;
 	pid_t pid;
+	int rc = json_command(&argc, argv, usage, &o.json, 3, 3);
 
-	if (want_help(argc, argv, usage))
-		return 0;
-	o.json = take_flag(&argc, argv, "--json");
-	if (argc != 3)
-		return usage_error(usage);
+	if (rc >= 0)
+		return rc;
 	if (parse_pid(argv[0], &pid))
 		return EXIT_USAGE;
 	if (parse_u64(argv[1], &m.start) || parse_u64(argv[2], &m.len)) {
@@ -290,11 +284,9 @@ int cmd_stat(int argc, char **argv)
 	struct out o;
 	int rc;
 
-	if (want_help(argc, argv, usage))
-		return 0;
-	o.json = take_flag(&argc, argv, "--json");
-	if (argc != 1)
-		return usage_error(usage);
+	rc = json_command(&argc, argv, usage, &o.json, 1, 1);
+	if (rc >= 0)
+		return rc;
 	rc = get_proc_stat(argv[0], &ps);
 	if (rc)
 		return rc;
@@ -342,12 +334,10 @@ int cmd_explain(int argc, char **argv)
 		"outcome of every registered page in the last full pass, by reason.";
 	struct out o;
 	char whose[64];
+	int rc = json_command(&argc, argv, usage, &o.json, 0, 1);
 
-	if (want_help(argc, argv, usage))
-		return 0;
-	o.json = take_flag(&argc, argv, "--json");
-	if (argc > 1)
-		return usage_error(usage);
+	if (rc >= 0)
+		return rc;
 	out_begin(&o);
 	if (argc) {
 		struct samepage_proc_stat ps;
@@ -381,12 +371,10 @@ int cmd_list(int argc, char **argv)
 	struct samepage_list l = { .size = sizeof(l), .capacity = 1024,
 				   .entry_size = sizeof(e[0]), .entries = (uintptr_t)e };
 	struct out o;
+	int rc = json_command(&argc, argv, usage, &o.json, 0, 0);
 
-	if (want_help(argc, argv, usage))
-		return 0;
-	o.json = take_flag(&argc, argv, "--json");
-	if (argc)
-		return usage_error(usage);
+	if (rc >= 0)
+		return rc;
 	if (sp_ioctl(SAMEPAGE_IOC_LIST, &l, "list", 0))
 		return 1;
 	if (o.json)

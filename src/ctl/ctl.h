@@ -65,5 +65,7 @@ bool want_help(int argc, char **argv, const char *usage);
 bool take_flag(int *argc, char **argv, const char *flag);
 const char *take_option(int *argc, char **argv, const char *opt);
 int usage_error(const char *usage);
+int json_command(int *argc, char **argv, const char *usage, bool *json,
+		 int min, int max);
 
 #endif /* SAMEPAGECTL_H */

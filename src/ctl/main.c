@@ -74,6 +74,22 @@ const char *take_option(int *argc, char **argv, const char *opt)
 	return NULL;
 }
 
+/*
+ * The start of a command whose one option is --json and that takes @min
+ * to @max operands: -1 to go on, else the exit status to return at once
+ * (0 after --help, EXIT_USAGE after a usage error).
+ */
+int json_command(int *argc, char **argv, const char *usage, bool *json,
+		 int min, int max)
+{
+	if (want_help(*argc, argv, usage))
+		return 0;
+	*json = take_flag(argc, argv, "--json");
+	if (*argc < min || *argc > max)
+		return usage_error(usage);
+	return -1;
+}
+
 int usage_error(const char *usage)
 {
 	fprintf(stderr, "usage: %s %s\n", progname, usage);
