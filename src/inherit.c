@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "engine.h"
 
 struct sp_pending {
@@ -81,7 +82,7 @@ void sp_inherit(struct mm_struct *mm, pid_t pid)
 	spin_lock_irqsave(&pending_lock, flags);
 	list_add_tail(&p->list, &pending);
 	spin_unlock_irqrestore(&pending_lock, flags);
-	queue_work(system_unbound_wq, &inherit_work);
+	queue_work(SP_UNBOUND_WQ, &inherit_work);
 }
 
 /* The oldest request, left queued (so still inheriting) until done. */
