@@ -177,7 +177,12 @@ static inline int sp_mapcount(struct folio *folio)
 #else
 #define sp_pte_offset_map_lock(mm, pmd, addr, ptl) \
 	pte_offset_map_lock(mm, pmd, addr, &(ptl))
+#if defined(CONFIG_PREEMPT_RT) && !defined(SP_HAVE_RT_SPIN_LOCK_CONTEXT)
+/* 6.1-rt: rt_spin_lock/unlock carry no sparse context, so nothing to drop */
+#define sp_pte_map_release(ptl)	do { } while (0)
+#else
 #define sp_pte_map_release(ptl)	__release(ptl)
+#endif
 #endif
 
 #endif /* SAMEPAGE_COMPAT_H */
