@@ -2,7 +2,9 @@
 #
 # make                 samepage.ko for the running kernel, and samepagectl
 # make KVER=6.12.x     ... for another installed kernel (or KDIR=/path/to/build)
-# make check           every test: host checks, DKMS, VM tests on 6.1/6.12/7.2
+# make check           every test: host checks, DKMS, VM tests on 6.1, 6.12,
+#                      6.12-trixie, 7.2 and 6.12-rt (what CI runs)
+# make check-all       the same on every test kernel (+ 6.1-rt, 6.1/6.12-cloud)
 # make install         samepagectl, its man page and bash completion
 # make bench [KERNEL=6.1|6.12|7.2] [PRESETS="W1 W2 W3 W4"] [BENCH_ARGS=--smoke]
 #                      in-tree KSM vs samepage in one VM boot (scripts/bench)
@@ -20,7 +22,7 @@ TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
 
 VERSION := $(shell cat VERSION)
 
-.PHONY: all module ctl tests bench-bins bench clean check soak install modules_install dkms-install dkms-remove
+.PHONY: all module ctl tests bench-bins bench clean check check-all soak install modules_install dkms-install dkms-remove
 
 all: module ctl
 
@@ -60,6 +62,11 @@ build/bench/%: bench/%.c bench/bench.h tests/knob.h include/uapi/linux/samepage.
 
 check:
 	scripts/check
+
+# Every test kernel (scripts/kernels tags --all): the rt and cloud flavours
+# make check leaves out.
+check-all:
+	SAMEPAGE_KERNELS="$$(scripts/kernels tags --all)" scripts/check
 
 # The long integrity stress: make soak [OPS=100000] [SEED=1] [KERNEL=6.12]
 OPS ?= 100000

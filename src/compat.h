@@ -159,6 +159,18 @@ static inline bool sp_mm_merge_any(const struct mm_struct *mm)
 #define sp_ftrace_set_ip(fregs, ip)	ftrace_instruction_pointer_set(fregs, ip)
 #endif
 
+/*
+ * The system's unbound workqueue: system_dfl_wq where the kernel has it (7.x,
+ * and 6.12 stable from 6.12.11x); 7.2 warns once per work function queued on
+ * the older system_unbound_wq ("enqueued on deprecated workqueue"), which is
+ * to go away.
+ */
+#ifdef SP_HAVE_SYSTEM_DFL_WQ
+#define SP_UNBOUND_WQ		system_dfl_wq
+#else
+#define SP_UNBOUND_WQ		system_unbound_wq
+#endif
+
 /* Number of PTEs mapping a small folio. */
 static inline int sp_mapcount(struct folio *folio)
 {
@@ -209,7 +221,12 @@ static inline int sp_mapcount(struct folio *folio)
 #else
 #define sp_pte_offset_map_lock(mm, pmd, addr, ptl) \
 	pte_offset_map_lock(mm, pmd, addr, &(ptl))
+#if defined(CONFIG_PREEMPT_RT) && !defined(SP_HAVE_RT_SPIN_LOCK_CONTEXT)
+/* 6.1-rt: rt_spin_lock/unlock carry no sparse context, so nothing to drop */
+#define sp_pte_map_release(ptl)	do { } while (0)
+#else
 #define sp_pte_map_release(ptl)	__release(ptl)
+#endif
 #endif
 
 #endif /* SAMEPAGE_COMPAT_H */

@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "engine.h"
 
 struct sp_pending {
@@ -94,6 +95,7 @@ void sp_inherit(struct mm_struct *mm, pid_t pid)
 {
 	if (!queue_request(mm, pid, false))
 		pr_warn_once("out of memory: a child of a registered process is not registered\n");
+<<<<<<< HEAD
 }
 
 /**
@@ -107,6 +109,17 @@ void sp_inherit(struct mm_struct *mm, pid_t pid)
 void sp_queue_follow(struct mm_struct *mm, pid_t pid)
 {
 	queue_request(mm, pid, true);
+=======
+		return;
+	}
+	mmgrab(mm);
+	p->mm = mm;
+	p->pid = pid;
+	spin_lock_irqsave(&pending_lock, flags);
+	list_add_tail(&p->list, &pending);
+	spin_unlock_irqrestore(&pending_lock, flags);
+	queue_work(SP_UNBOUND_WQ, &inherit_work);
+>>>>>>> kernels
 }
 
 /* The oldest request, left queued (so still inheriting) until done. */

@@ -87,7 +87,7 @@ bool sp_item_zero(struct mm_struct *mm, unsigned long addr)
 void sp_reap_soon(void)
 {
 	atomic_set(&reap_retries, REAP_RETRIES);
-	mod_delayed_work(system_unbound_wq, &reap_work, 0);
+	mod_delayed_work(SP_UNBOUND_WQ, &reap_work, 0);
 }
 
 /**
@@ -170,7 +170,7 @@ static void reap_workfn(struct work_struct *work)
 	mutex_unlock(&samepage_engine.lock);
 	rerun = orphans && atomic_dec_if_positive(&reap_retries) >= 0;
 	if (rerun)
-		queue_delayed_work(system_unbound_wq, &reap_work, HZ / 10);
+		queue_delayed_work(SP_UNBOUND_WQ, &reap_work, HZ / 10);
 }
 
 /* The slot after @slot (the first one for NULL), or NULL at the end. */
