@@ -79,7 +79,7 @@ static bool queue_request(struct mm_struct *mm, pid_t pid, bool follow)
 	spin_lock_irqsave(&pending_lock, flags);
 	list_add_tail(&p->list, &pending);
 	spin_unlock_irqrestore(&pending_lock, flags);
-	queue_work(system_unbound_wq, &inherit_work);
+	queue_work(SP_UNBOUND_WQ, &inherit_work);
 	return true;
 }
 
@@ -95,7 +95,6 @@ void sp_inherit(struct mm_struct *mm, pid_t pid)
 {
 	if (!queue_request(mm, pid, false))
 		pr_warn_once("out of memory: a child of a registered process is not registered\n");
-<<<<<<< HEAD
 }
 
 /**
@@ -109,17 +108,6 @@ void sp_inherit(struct mm_struct *mm, pid_t pid)
 void sp_queue_follow(struct mm_struct *mm, pid_t pid)
 {
 	queue_request(mm, pid, true);
-=======
-		return;
-	}
-	mmgrab(mm);
-	p->mm = mm;
-	p->pid = pid;
-	spin_lock_irqsave(&pending_lock, flags);
-	list_add_tail(&p->list, &pending);
-	spin_unlock_irqrestore(&pending_lock, flags);
-	queue_work(SP_UNBOUND_WQ, &inherit_work);
->>>>>>> kernels
 }
 
 /* The oldest request, left queued (so still inheriting) until done. */
