@@ -221,7 +221,8 @@ struct sp_pmd_cache {
 
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
 				  struct page **pagep, struct sp_pmd_cache *pc);
-struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key);
+struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
+				    const struct sp_key *key);
 void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
 void sp_item_unlink(struct sp_rmap_item *item);
 unsigned long sp_kpage_prune(void);
@@ -290,6 +291,9 @@ void sp_notifier_exit(void);
 /* advisor.c: the scan-time advisor (in-tree's advisor_* knobs) */
 void sp_advisor_start_pass(void);
 void sp_advisor_end_pass(void);
+
+/* memcg.c: kpages are charged to a memory cgroup */
+int sp_kpage_charge(struct page *kpage, struct mm_struct *mm);
 
 /* stats.c */
 void sp_fill_stats(struct samepage_stats *st);

@@ -137,6 +137,7 @@ out:
 
 /**
  * sp_kpage_new() - a new kpage for the content of @src
+ * @mm: the address space of @src: the kpage is charged to its memcg
  * @src: the page it is for (the caller holds a reference)
  * @key: node and xxh64 of that content
  *
@@ -145,25 +146,34 @@ out:
  * first sp_replace_page() with SP_REPLACE_FILL copies it in. It takes a
  * module reference, dropped when it is freed.
  *
- * Return: its stable node (not yet in the tree), or NULL.
+ * Return: its stable node (not yet in the tree); ERR_PTR(-ENOSPC) when
+ * max_kernel_pages is reached, -EDQUOT when @mm's memcg is at its limit,
+ * -ENOMEM when out of memory.
  */
-struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key)
+struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
+				    const struct sp_key *key)
 {
 	struct samepage_engine *e = &samepage_engine;
 	unsigned long max = READ_ONCE(samepage_knobs.max_kernel_pages);
 	struct sp_stable_node *node;
 	struct folio *folio;
 	struct page *kpage;
+	int err = -ENOMEM;
 
 	if (max && e->c.kernel_pages_allocated >= max)
-		return NULL;
+		return ERR_PTR(-ENOSPC);
 	node = kmem_cache_zalloc(sp_node_cache, GFP_KERNEL);
 	if (!node)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	/* on the candidate's own node: merge_across_nodes=0 must keep it there */
 	kpage = alloc_pages_node(page_to_nid(src), GFP_HIGHUSER | __GFP_THISNODE, 0);
-	if (!kpage || xa_err(xa_store(&kpage_nodes, page_to_pfn(kpage), node,
-				      GFP_KERNEL)))
+	if (!kpage)
+		goto fail;
+	if (sp_kpage_charge(kpage, mm)) {
+		err = -EDQUOT;
+		goto fail;
+	}
+	if (xa_err(xa_store(&kpage_nodes, page_to_pfn(kpage), node, GFP_KERNEL)))
 		goto fail;
 	if (!try_module_get(THIS_MODULE)) {
 		xa_erase(&kpage_nodes, page_to_pfn(kpage));
@@ -185,9 +195,9 @@ struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key)
 	return node;
 fail:
 	if (kpage)
-		__free_page(kpage);
+		put_page(kpage);	/* uncharges it, if it was charged */
 	kmem_cache_free(sp_node_cache, node);
-	return NULL;
+	return ERR_PTR(err);
 }
 
 /* @item now maps @node's kpage. */

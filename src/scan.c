@@ -216,8 +216,9 @@ static int partner_differs(struct page *ppage, const struct sp_key *key)
  * mm, and must never wait on a second mmap lock.
  *
  * Return: SAMEPAGE_WHY_MERGED; _UNIQUE for a real hash collision (counted);
- * _PINNED, _RACE or _MAX_KERNEL_PAGES when @page could not merge; or
- * PARTNER_GONE (unmapped, merged already, or changed since it was hashed).
+ * _PINNED, _RACE, _MAX_KERNEL_PAGES or _MEMCG_LIMIT when @page could not
+ * merge; or PARTNER_GONE (unmapped, merged already, or changed since it was
+ * hashed).
  */
 static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 			      struct page *page, struct sp_rmap_item *item,
@@ -247,9 +248,10 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 		why = partner_differs(ppage, &item->key);
 		goto out_page;
 	}
-	node = sp_kpage_new(page, &item->key);
-	if (!node) {
-		why = SAMEPAGE_WHY_MAX_KERNEL_PAGES;
+	node = sp_kpage_new(mm, page, &item->key);
+	if (IS_ERR(node)) {
+		why = PTR_ERR(node) == -EDQUOT ? SAMEPAGE_WHY_MEMCG_LIMIT :
+						 SAMEPAGE_WHY_MAX_KERNEL_PAGES;
 		goto out_page;
 	}
 	why = try_merge(vma, addr, page, node->kpage, true);
