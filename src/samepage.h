@@ -28,7 +28,8 @@
  * @max_page_sharing: most sharers of one kpage (in-tree default 256)
  * @merge_across_nodes: merge pages of different NUMA nodes (default 1)
  * @stable_node_chains_prune_millisecs: period of the kpage prune (2000)
- * @max_kernel_pages: cap on kernel_pages_allocated, 0 = none (default 0)
+ * @max_kernel_pages: cap on kernel_pages_allocated, 0 = none (default: a
+ *	quarter of RAM, set at load)
  * @smart_scan: skip pages that keep failing to merge (default 1)
  * @follow_madvise: merge VM_MERGEABLE areas (MADV_MERGEABLE, prctl) while
  *	in-tree KSM is not running (default 1)

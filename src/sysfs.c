@@ -10,6 +10,7 @@
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/string.h>
 
 #include "samepage.h"
@@ -24,7 +25,7 @@ struct samepage_knobs samepage_knobs = {
 	.max_page_sharing = 256,
 	.merge_across_nodes = 1,
 	.stable_node_chains_prune_millisecs = 2000,
-	.max_kernel_pages = 0,
+	.max_kernel_pages = 0,		/* set at load: sp_default_max_kernel_pages() */
 	.smart_scan = 1,
 	.follow_madvise = 1,
 	.advisor_mode = SP_ADVISOR_NONE,
@@ -377,6 +378,21 @@ static const struct attribute_group samepage_attr_group = {
 	.attrs = samepage_attrs,
 };
 
+/*
+ * The default cap on kpages: a quarter of RAM, as the 2.6.32 KSM had it
+ * (ksm_max_kernel_pages = totalram_pages / 4). kpages cannot be swapped or
+ * reclaimed, so without a cap whoever may opt memory in (any process, with
+ * follow_madvise) could pin as much as it can make pairs of. A quarter of
+ * RAM of unswappable pages still stands for at least half of RAM of merged
+ * memory (every kpage has two mappers or more) and leaves the rest for
+ * everything else; a memory cgroup's limit binds each container within it
+ * (kpages are charged). Root may write any value, 0 for no cap.
+ */
+static unsigned long sp_default_max_kernel_pages(void)
+{
+	return max(totalram_pages() / 4, 1UL);
+}
+
 /**
  * samepage_sysfs_init() - create /sys/kernel/mm/samepage
  *
@@ -389,6 +405,8 @@ int samepage_sysfs_init(void)
 {
 	struct kobject *mm = *SP_DATA(mm_kobj, struct kobject **);
 	int err;
+
+	samepage_knobs.max_kernel_pages = sp_default_max_kernel_pages();
 
 	samepage_kobj = kobject_create_and_add("samepage", mm);
 	if (!samepage_kobj)
