@@ -106,7 +106,8 @@ struct sp_range {
  * @ranges: registered sp_ranges when not @whole
  * @whole: the whole process is registered
  * @follow: found through MADV_MERGEABLE/prctl: its VM_MERGEABLE areas count
- * @pid: tgid that registered, for listings
+ * @pid: its thread group's struct pid (referenced), for listings: reported
+ *	as the caller's pid namespace sees it (pid_vnr())
  * @rmap_items: its items (ksm_stat ksm_rmap_items)
  * @merging: its items that map a kpage (ksm_merging_pages)
  * @zero: its items that map a samepage zero page (ksm_zero_pages)
@@ -127,7 +128,7 @@ struct sp_mm_slot {
 	struct list_head ranges;
 	bool whole;
 	bool follow;
-	pid_t pid;
+	struct pid *pid;
 	unsigned long rmap_items;
 	unsigned long merging;
 	unsigned long zero;
@@ -255,7 +256,7 @@ struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr);
 void sp_drop_item(struct sp_rmap_item *item);
 void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end);
 void sp_set_zero(struct sp_rmap_item *item, bool zero);
-int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
+int sp_register(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		unsigned long end);
 int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end);
 int sp_unmerge_all(void);
@@ -269,7 +270,7 @@ unsigned long sp_prune(void);
 int sp_vma_why(struct vm_area_struct *vma);
 bool sp_vma_eligible(struct vm_area_struct *vma);
 bool sp_engine_has_kpages(void);
-int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
+int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		   unsigned long end, u64 *merged);
 
 /* hooks.c */
@@ -280,7 +281,7 @@ ssize_t sp_hooks_show(char *buf);
 
 /* inherit.c: whole-process registrations follow fork and exec */
 bool sp_inherits(struct mm_struct *mm);
-void sp_inherit(struct mm_struct *mm, pid_t pid);
+void sp_inherit(struct mm_struct *mm, struct pid *pid);
 void sp_inherit_exit(void);
 
 /* notify.c: an mmu notifier on every tracked mm */

@@ -71,7 +71,7 @@ static int new_exec_pre(struct kprobe *p, struct pt_regs *regs)
 	struct mm_struct *old = current->mm;
 
 	if (old && bprm->mm && sp_inherits(old))
-		sp_inherit(bprm->mm, task_tgid_nr(current));
+		sp_inherit(bprm->mm, task_tgid(current));
 	return 0;
 }
 
@@ -82,7 +82,7 @@ static void fork_probe(void *data, struct task_struct *parent,
 
 	/* threads and vfork share the parent's mm: nothing new */
 	if (mm && mm != parent->mm && parent->mm && sp_inherits(parent->mm))
-		sp_inherit(mm, task_tgid_nr(child));
+		sp_inherit(mm, task_tgid(child));
 }
 
 /* In-flight ftrace wrappers, which unload waits for. */

@@ -13,13 +13,14 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <linux/pid.h>
 
 #include "engine.h"
 
 struct sp_pending {
 	struct list_head list;
 	struct mm_struct *mm;	/* mmgrab()ed */
-	pid_t pid;
+	struct pid *pid;	/* referenced */
 };
 
 static LIST_HEAD(pending);
@@ -61,12 +62,12 @@ bool sp_inherits(struct mm_struct *mm)
 /**
  * sp_inherit() - register @mm whole, soon
  * @mm: the new address space (a forked child's, or an exec's)
- * @pid: the tgid it belongs to
+ * @pid: the struct pid of the thread group it belongs to
  *
  * Any context. Without memory for the request the child is simply not
  * registered, and the log says so once.
  */
-void sp_inherit(struct mm_struct *mm, pid_t pid)
+void sp_inherit(struct mm_struct *mm, struct pid *pid)
 {
 	struct sp_pending *p = kmalloc(sizeof(*p), GFP_ATOMIC | __GFP_NOWARN);
 	unsigned long flags;
@@ -77,7 +78,7 @@ void sp_inherit(struct mm_struct *mm, pid_t pid)
 	}
 	mmgrab(mm);
 	p->mm = mm;
-	p->pid = pid;
+	p->pid = get_pid(pid);
 	spin_lock_irqsave(&pending_lock, flags);
 	list_add_tail(&p->list, &pending);
 	spin_unlock_irqrestore(&pending_lock, flags);
@@ -104,6 +105,7 @@ static void done_pending(struct sp_pending *p)
 	list_del(&p->list);
 	spin_unlock_irqrestore(&pending_lock, flags);
 	mmdrop(p->mm);
+	put_pid(p->pid);
 	kfree(p);
 }
 
@@ -117,7 +119,7 @@ static void inherit_workfn(struct work_struct *work)
 
 			if (err && err != -EEXIST)
 				pr_warn_ratelimited("cannot register child %d: %d\n",
-						    p->pid, err);
+						    pid_nr(p->pid), err);
 			mmput(p->mm);
 		}
 		done_pending(p);

@@ -616,7 +616,7 @@ static void scan_batch(unsigned int budget)
 /**
  * sp_merge_range() - MERGE_RANGE: merge [@start, @end) of @mm now
  * @mm: the address space (the caller holds a reference)
- * @pid: its tgid, should the range need registering
+ * @pid: its thread group's struct pid, should the range need registering
  * @start: page-aligned start
  * @end: page-aligned end
  * @merged: out: pages saved (growth of pages_sharing + ksm_zero_pages)
@@ -627,7 +627,7 @@ static void scan_batch(unsigned int budget)
  *
  * Return: 0 or a negative errno from registering.
  */
-int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
+int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		   unsigned long end, u64 *merged)
 {
 	struct samepage_engine *e = &samepage_engine;

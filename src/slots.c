@@ -311,7 +311,10 @@ void sp_release_items(struct sp_mm_slot *slot, unsigned long start,
 
 static void free_slot_rcu(struct rcu_head *rcu)
 {
-	kmem_cache_free(sp_slot_cache, container_of(rcu, struct sp_mm_slot, rcu));
+	struct sp_mm_slot *slot = container_of(rcu, struct sp_mm_slot, rcu);
+
+	put_pid(slot->pid);
+	kmem_cache_free(sp_slot_cache, slot);
 }
 
 /* Forget every rmap_item of @slot and the slot itself. */
@@ -357,7 +360,7 @@ bool sp_reap_slots(void)
  * A new slot for @mm (engine lock held; the caller holds an mm_users
  * reference, which registering the mmu notifier needs); NULL without memory.
  */
-static struct sp_mm_slot *slot_add(struct mm_struct *mm, pid_t pid)
+static struct sp_mm_slot *slot_add(struct mm_struct *mm, struct pid *pid)
 {
 	struct sp_mm_slot *slot = kmem_cache_zalloc(sp_slot_cache, GFP_KERNEL);
 	struct mmu_notifier *mn;
@@ -372,7 +375,7 @@ static struct sp_mm_slot *slot_add(struct mm_struct *mm, pid_t pid)
 	mmgrab(mm);
 	slot->mm = mm;
 	slot->mn = mn;
-	slot->pid = pid;
+	slot->pid = get_pid(pid);
 	xa_init(&slot->items);
 	spin_lock_init(&slot->unmapped_lock);
 	INIT_LIST_HEAD(&slot->ranges);
@@ -394,7 +397,7 @@ static struct sp_mm_slot *slot_add(struct mm_struct *mm, pid_t pid)
 void sp_discover_madvised(void)
 {
 	struct mm_struct *found[DISCOVER_BATCH];
-	pid_t pids[DISCOVER_BATCH];
+	struct pid *pids[DISCOVER_BATCH];
 	struct task_struct *p;
 	struct sp_mm_slot *slot;
 	int n = 0;
@@ -412,7 +415,7 @@ void sp_discover_madvised(void)
 		if (mm && sp_mm_ksm_mergeable(mm) && n < DISCOVER_BATCH) {
 			mmgrab(mm);
 			found[n] = mm;
-			pids[n++] = task_tgid_nr(p);
+			pids[n++] = get_pid(task_tgid(p));
 		}
 		task_unlock(p);
 	}
@@ -426,19 +429,21 @@ void sp_discover_madvised(void)
 		if (slot)
 			slot->follow = true;
 		mmdrop(found[i]);
+		put_pid(pids[i]);
 	}
 }
 
 /**
  * sp_register() - add @mm, or its range [@start, @end), to the scan list
  * @mm: the address space (the caller holds a reference)
- * @pid: tgid it belongs to, for listings
+ * @pid: its thread group's struct pid, for listings (the slot takes a
+ *	reference)
  * @start: page-aligned start of the range, or 0 with @end 0 for all of @mm
  * @end: page-aligned end of the range
  *
  * Return: 0, -EEXIST if the whole process is registered already, -ENOMEM.
  */
-int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
+int sp_register(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		unsigned long end)
 {
 	struct sp_mm_slot *slot;
