@@ -17,12 +17,18 @@
 #include <uapi/linux/samepage.h>
 
 /*
- * Trees are ordered by (nid, hash). nid is the page's NUMA node when
+ * Trees are ordered by (nid, scope, hash). nid is the page's NUMA node when
  * merge_across_nodes is 0, else 0, so that pages of different nodes never
- * meet; in-tree KSM keeps one tree per node for the same effect.
+ * meet; in-tree KSM keeps one tree per node for the same effect. The scope
+ * (scope.c) is the security domain a page may merge within: kind
+ * SP_SCOPE_* and the domain's id (0 for SP_SCOPE_ALL, the euid, the memcg's
+ * cgroup id). Pages of different domains have different keys, so they
+ * never even get compared.
  */
 struct sp_key {
 	int nid;
+	u32 scope_kind;
+	u64 scope;
 	u64 hash;
 };
 
@@ -114,6 +120,9 @@ struct sp_range {
  * @full_scans: passes completed over it
  * @why_cur: outcomes of the pass under way (enum samepage_why)
  * @why_last: outcomes of the last completed pass
+ * @scope_kind: the kind @scope_id was computed for ...
+ * @scope_id: ... its domain, cached ...
+ * @scope_at: ... at this jiffy
  */
 struct sp_mm_slot {
 	struct list_head list;
@@ -135,6 +144,9 @@ struct sp_mm_slot {
 	unsigned long full_scans;
 	u64 why_cur[SAMEPAGE_WHY_NR];
 	u64 why_last[SAMEPAGE_WHY_NR];
+	u32 scope_kind;
+	u64 scope_id;
+	unsigned long scope_at;
 };
 
 /* Counters of /sys/kernel/mm/samepage, in-tree meanings. */
@@ -295,6 +307,9 @@ void sp_advisor_end_pass(void);
 
 /* memcg.c: kpages are charged to a memory cgroup */
 int sp_kpage_charge(struct page *kpage, struct mm_struct *mm);
+
+/* scope.c: merge_scope */
+void sp_key_scope(struct sp_mm_slot *slot, struct sp_key *key);
 
 /* stats.c */
 void sp_fill_stats(struct samepage_stats *st);

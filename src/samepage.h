@@ -19,6 +19,11 @@
 #define SP_ADVISOR_SCAN_TIME	1
 #define SP_DEFAULT_PAGES_TO_SCAN	100
 
+/* Values of merge_scope: which pages may merge with which (issue 13). */
+#define SP_SCOPE_ALL	0	/* any two pages (in-tree KSM's meaning) */
+#define SP_SCOPE_UID	1	/* pages of processes of one effective uid */
+#define SP_SCOPE_MEMCG	2	/* pages of processes of one memory cgroup */
+
 /**
  * struct samepage_knobs - tunables of /sys/kernel/mm/samepage
  * @run: SP_RUN_*; written under @lock
@@ -34,6 +39,7 @@
  * @follow_madvise: merge VM_MERGEABLE areas (MADV_MERGEABLE, prctl) while
  *	in-tree KSM is not running (default 1)
  * @advisor_mode: SP_ADVISOR_*; changed through sp_advisor_set_mode()
+ * @merge_scope: SP_SCOPE_*, only changed while no kpage exists (default all)
  * @advisor_max_cpu: CPU budget of the advisor, percent (default 70)
  * @advisor_min_pages_to_scan: lower bound it keeps to (default 500)
  * @advisor_max_pages_to_scan: upper bound (default 30000)
@@ -54,6 +60,7 @@ struct samepage_knobs {
 	unsigned int smart_scan;
 	unsigned int follow_madvise;
 	unsigned int advisor_mode;
+	unsigned int merge_scope;
 	unsigned int advisor_max_cpu;
 	unsigned long advisor_min_pages_to_scan;
 	unsigned long advisor_max_pages_to_scan;

@@ -121,15 +121,17 @@ static u64 page_hash(struct page *page)
 
 static bool key_differs(const struct sp_key *a, const struct sp_key *b)
 {
-	return a->nid != b->nid || a->hash != b->hash;
+	return a->nid != b->nid || a->hash != b->hash || a->scope_kind != b->scope_kind ||
+	       a->scope != b->scope;
 }
 
-static struct sp_key page_key(struct page *page)
+static struct sp_key page_key(struct sp_mm_slot *slot, struct page *page)
 {
 	struct sp_key key = { .hash = page_hash(page) };
 
 	if (!READ_ONCE(samepage_knobs.merge_across_nodes))
 		key.nid = page_to_nid(page);
+	sp_key_scope(slot, &key);
 	return key;
 }
 
@@ -443,7 +445,7 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 	e->c.pages_scanned++;
 	sp_unstable_erase(item);
 
-	key = page_key(page);
+	key = page_key(slot, page);
 	why = SAMEPAGE_WHY_VOLATILE;
 	if (item->cooldown && !now) {	/* fast-changing: not re-merged at once */
 		item->cooldown--;

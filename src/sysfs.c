@@ -29,6 +29,7 @@ struct samepage_knobs samepage_knobs = {
 	.smart_scan = 1,
 	.follow_madvise = 1,
 	.advisor_mode = SP_ADVISOR_NONE,
+	.merge_scope = SP_SCOPE_ALL,
 	.advisor_max_cpu = 70,
 	.advisor_min_pages_to_scan = 500,
 	.advisor_max_pages_to_scan = 30000,
@@ -275,6 +276,36 @@ static ssize_t merge_across_nodes_store(struct kobject *kobj,
 }
 static struct kobj_attribute merge_across_nodes_attr = __ATTR_RW(merge_across_nodes);
 
+static const char *const scope_names[] = {
+	[SP_SCOPE_ALL] = "all", [SP_SCOPE_UID] = "uid", [SP_SCOPE_MEMCG] = "memcg",
+};
+
+/* samepage's own: "[all] uid memcg", the advisor_mode format. */
+static ssize_t merge_scope_show(struct kobject *kobj, struct kobj_attribute *attr,
+				char *buf)
+{
+	unsigned int cur = READ_ONCE(samepage_knobs.merge_scope);
+	int len = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(scope_names); i++)
+		len += sysfs_emit_at(buf, len, i == cur ? "%s[%s]" : "%s%s",
+				     i ? " " : "", scope_names[i]);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+/* A tree-shaping knob: EBUSY while kpages exist, as merge_across_nodes. */
+static ssize_t merge_scope_store(struct kobject *kobj, struct kobj_attribute *attr,
+				 const char *buf, size_t count)
+{
+	int i = sysfs_match_string(scope_names, buf);
+
+	if (i < 0)
+		return -EINVAL;
+	i = set_while_no_kpages(&samepage_knobs.merge_scope, i);
+	return i ? i : count;
+}
+static struct kobj_attribute merge_scope_attr = __ATTR_RW(merge_scope);
+
 static ssize_t max_kernel_pages_show(struct kobject *kobj,
 				     struct kobj_attribute *attr, char *buf)
 {
@@ -361,6 +392,7 @@ static struct attribute *samepage_attrs[] = {
 	&max_page_sharing_attr.attr,
 	&merge_across_nodes_attr.attr,
 	&max_kernel_pages_attr.attr,
+	&merge_scope_attr.attr,
 	&smart_scan_attr.attr,
 	&pages_skipped_attr.attr,
 	&cow_breaks_attr.attr,
