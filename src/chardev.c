@@ -202,7 +202,8 @@ static long ioctl_merge_range(void __user *uarg)
 	mm = get_target_mm(m.pid, &tgid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	err = sp_merge_range(mm, tgid, start, end, &m.merged);
+	/* not a content oracle: see sp_key_scope() and Documentation/security.md */
+	err = sp_merge_range(mm, tgid, start, end, !capable(CAP_SYS_ADMIN), &m.merged);
 	mmput(mm);
 	put_pid(tgid);
 	return err ?: copy_arg_out(uarg, &m, sizeof(m), usize);

@@ -120,6 +120,7 @@ struct sp_range {
  * @full_scans: passes completed over it
  * @why_cur: outcomes of the pass under way (enum samepage_why)
  * @why_last: outcomes of the last completed pass
+ * @own_uid_only: MERGE_RANGE of an unprivileged caller under way (scope.c)
  * @scope_kind: the kind @scope_id was computed for ...
  * @scope_id: ... its domain, cached ...
  * @scope_at: ... at this jiffy
@@ -144,6 +145,7 @@ struct sp_mm_slot {
 	unsigned long full_scans;
 	u64 why_cur[SAMEPAGE_WHY_NR];
 	u64 why_last[SAMEPAGE_WHY_NR];
+	bool own_uid_only;
 	u32 scope_kind;
 	u64 scope_id;
 	unsigned long scope_at;
@@ -283,7 +285,7 @@ int sp_vma_why(struct vm_area_struct *vma);
 bool sp_vma_eligible(struct vm_area_struct *vma);
 bool sp_engine_has_kpages(void);
 int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
-		   unsigned long end, u64 *merged);
+		   unsigned long end, bool own_uid, u64 *merged);
 
 /* hooks.c */
 int sp_hooks_init(void);

@@ -621,6 +621,8 @@ static void scan_batch(unsigned int budget)
  * @pid: its thread group's struct pid, should the range need registering
  * @start: page-aligned start
  * @end: page-aligned end
+ * @own_uid: merge only with pages of the process's own uid (an unprivileged
+ *	caller, under merge_scope=all: sp_key_scope())
  * @merged: out: pages saved (growth of pages_sharing + ksm_zero_pages)
  *
  * Every page of the range is visited once, like a scan would, except that
@@ -630,7 +632,7 @@ static void scan_batch(unsigned int budget)
  * Return: 0 or a negative errno from registering.
  */
 int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
-		   unsigned long end, u64 *merged)
+		   unsigned long end, bool own_uid, u64 *merged)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_pmd_cache pc = { };
@@ -654,6 +656,7 @@ int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 	mutex_lock(&e->lock);
 	slot = sp_find_slot(mm);
 	before = e->c.pages_sharing + e->c.ksm_zero_pages;
+	slot->own_uid_only = own_uid;
 	mmap_read_lock(mm);
 	for_each_vma_range(vmi, vma, end) {
 		if (!sp_vma_eligible(vma))
@@ -665,6 +668,7 @@ int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		}
 	}
 	mmap_read_unlock(mm);
+	slot->own_uid_only = false;
 	*merged = e->c.pages_sharing + e->c.ksm_zero_pages - before;
 	mutex_unlock(&e->lock);
 	return 0;

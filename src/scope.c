@@ -66,11 +66,17 @@ static u64 memcg_domain(struct sp_mm_slot *slot)
  * sp_key_scope() - fill in @key's scope for a page of @slot
  * @slot: the page's process (engine lock held)
  * @key: the key being built
+ *
+ * An unprivileged caller's MERGE_RANGE (@slot->own_uid_only) merges only
+ * within the process's own uid whatever merge_scope says, so that its
+ * answer tells nothing about other users' memory.
  */
 void sp_key_scope(struct sp_mm_slot *slot, struct sp_key *key)
 {
 	u32 kind = READ_ONCE(samepage_knobs.merge_scope);
 
+	if (kind == SP_SCOPE_ALL && slot->own_uid_only)
+		kind = SP_SCOPE_UID;
 	key->scope_kind = kind;
 	if (kind == SP_SCOPE_ALL) {
 		key->scope = 0;
