@@ -122,7 +122,7 @@ struct sp_range {
  * @why_last: outcomes of the last completed pass
  * @own_uid_only: MERGE_RANGE of an unprivileged caller under way (scope.c)
  * @scope_kind: the kind @scope_id was computed for ...
- * @scope_id: ... its domain, cached ...
+ * @scope_id: ... its uid domain, cached ...
  * @scope_at: ... at this jiffy
  */
 struct sp_mm_slot {
@@ -311,7 +311,7 @@ void sp_advisor_end_pass(void);
 int sp_kpage_charge(struct page *kpage, struct mm_struct *mm);
 
 /* scope.c: merge_scope */
-void sp_key_scope(struct sp_mm_slot *slot, struct sp_key *key);
+void sp_key_scope(struct sp_mm_slot *slot, struct page *page, struct sp_key *key);
 
 /* stats.c */
 void sp_fill_stats(struct samepage_stats *st);

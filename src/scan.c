@@ -131,7 +131,7 @@ static struct sp_key page_key(struct sp_mm_slot *slot, struct page *page)
 
 	if (!READ_ONCE(samepage_knobs.merge_across_nodes))
 		key.nid = page_to_nid(page);
-	sp_key_scope(slot, &key);
+	sp_key_scope(slot, page, &key);
 	return key;
 }
 

@@ -11,11 +11,13 @@
  * (use_zero_pages) is not in the trees: all-zero pages merge across
  * domains, their content being public.
  *
- * A process's domain is computed from its slot, at most once per jiffy:
- * the euid of its thread group leader, or the cgroup id of its mm's
- * memcg. A process that changes uid or cgroup gets new keys; its pages
- * look volatile for one pass and then merge in their new domain. Pages it
- * merged before keep their kpage until they are written to.
+ * A page's domain is the euid of its process's thread group leader
+ * (computed from the slot at most once per jiffy), or the cgroup id of the
+ * memcg the page is charged to (the process's when it faulted the page in;
+ * read from the page, which pins its memcg, so no reference is taken). A
+ * process that changes uid gets new keys; its pages look volatile for one
+ * pass and then merge in their new domain. Pages merged before keep their
+ * kpage until they are written to.
  */
 #include <linux/cred.h>
 #include <linux/jiffies.h>
@@ -45,33 +47,30 @@ static u64 uid_domain(struct sp_mm_slot *slot)
 	return id;
 }
 
-/* The caller holds @slot's mmap lock with mm_users > 0 (a scan). */
-static u64 memcg_domain(struct sp_mm_slot *slot)
+/* The caller holds a reference on @page, which keeps its memcg alive. */
+static u64 memcg_domain(struct page *page)
 {
 #ifdef CONFIG_MEMCG
-	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(slot->mm);
-	u64 id;
+	struct mem_cgroup *memcg = folio_memcg(page_folio(page));
 
-	if (!memcg)		/* memory cgroups disabled: one domain */
-		return 0;
-	id = cgroup_id(memcg->css.cgroup);
-	mem_cgroup_put(memcg);
-	return id;
+	/* uncharged (memory cgroups disabled): one domain */
+	return memcg ? cgroup_id(memcg->css.cgroup) : 0;
 #else
 	return 0;
 #endif
 }
 
 /**
- * sp_key_scope() - fill in @key's scope for a page of @slot
+ * sp_key_scope() - fill in @key's scope for @page of @slot
  * @slot: the page's process (engine lock held)
+ * @page: the page (referenced)
  * @key: the key being built
  *
  * An unprivileged caller's MERGE_RANGE (@slot->own_uid_only) merges only
  * within the process's own uid whatever merge_scope says, so that its
  * answer tells nothing about other users' memory.
  */
-void sp_key_scope(struct sp_mm_slot *slot, struct sp_key *key)
+void sp_key_scope(struct sp_mm_slot *slot, struct page *page, struct sp_key *key)
 {
 	u32 kind = READ_ONCE(samepage_knobs.merge_scope);
 
@@ -82,8 +81,12 @@ void sp_key_scope(struct sp_mm_slot *slot, struct sp_key *key)
 		key->scope = 0;
 		return;
 	}
+	if (kind == SP_SCOPE_MEMCG) {
+		key->scope = memcg_domain(page);
+		return;
+	}
 	if (slot->scope_kind != kind || slot->scope_at != jiffies) {
-		slot->scope_id = kind == SP_SCOPE_UID ? uid_domain(slot) : memcg_domain(slot);
+		slot->scope_id = uid_domain(slot);
 		slot->scope_kind = kind;
 		slot->scope_at = jiffies;
 	}
