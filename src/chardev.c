@@ -97,15 +97,17 @@ static long ioctl_version(void __user *uarg)
 /**
  * get_target_mm() - the mm of process @pid (0: the caller), if allowed
  * @pid: process id in the caller's pid namespace, 0 for the caller
- * @tgid: out: its thread group id
+ * @tgid: out: its thread group's struct pid, referenced (put_pid() it)
  *
  * Acting on another process needs what ptrace-attach needs
- * (PTRACE_MODE_ATTACH_REALCREDS) or CAP_SYS_ADMIN.
+ * (PTRACE_MODE_ATTACH_REALCREDS) or CAP_SYS_ADMIN. A process outside the
+ * caller's pid namespace has no id there: find_vpid() does not find it,
+ * so a caller in a pid namespace gets ESRCH for it, root included.
  *
  * Return: a referenced mm (mmput() it), or ERR_PTR: -ESRCH (no such process
  * or a zombie), -EINVAL (a kernel thread), -EPERM.
  */
-static struct mm_struct *get_target_mm(pid_t pid, pid_t *tgid)
+static struct mm_struct *get_target_mm(pid_t pid, struct pid **tgid)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
@@ -133,7 +135,7 @@ static struct mm_struct *get_target_mm(pid_t pid, pid_t *tgid)
 		mm = get_task_mm(task);
 		if (!mm)
 			mm = ERR_PTR(-ESRCH);
-		*tgid = task_tgid_nr(task);
+		*tgid = get_task_pid(task, PIDTYPE_TGID);
 	}
 	put_task_struct(task);
 	return mm;
@@ -155,7 +157,7 @@ static long ioctl_register(void __user *uarg, bool reg)
 	struct samepage_register r;
 	unsigned long start = 0, end = 0;
 	struct mm_struct *mm;
-	pid_t tgid = 0;
+	struct pid *tgid;
 	u32 usize;
 	int err;
 
@@ -176,6 +178,7 @@ static long ioctl_register(void __user *uarg, bool reg)
 		return PTR_ERR(mm);
 	err = reg ? sp_register(mm, tgid, start, end) : sp_unregister(mm, start, end);
 	mmput(mm);
+	put_pid(tgid);
 	return err;
 }
 
@@ -184,7 +187,7 @@ static long ioctl_merge_range(void __user *uarg)
 	struct samepage_merge_range m;
 	unsigned long start, end;
 	struct mm_struct *mm;
-	pid_t tgid = 0;
+	struct pid *tgid;
 	u32 usize;
 	int err;
 
@@ -199,8 +202,10 @@ static long ioctl_merge_range(void __user *uarg)
 	mm = get_target_mm(m.pid, &tgid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	err = sp_merge_range(mm, tgid, start, end, &m.merged);
+	/* not a content oracle: see sp_key_scope() and Documentation/security.md */
+	err = sp_merge_range(mm, tgid, start, end, !capable(CAP_SYS_ADMIN), &m.merged);
 	mmput(mm);
+	put_pid(tgid);
 	return err ?: copy_arg_out(uarg, &m, sizeof(m), usize);
 }
 
@@ -208,7 +213,8 @@ static long ioctl_proc_stat(void __user *uarg)
 {
 	struct samepage_proc_stat ps;
 	struct mm_struct *mm;
-	pid_t tgid = 0, pid;
+	struct pid *tgid;
+	pid_t pid;
 	u32 usize;
 	int err;
 
@@ -221,9 +227,10 @@ static long ioctl_proc_stat(void __user *uarg)
 	mm = get_target_mm(pid, &tgid);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	ps.pid = tgid;
+	ps.pid = pid_vnr(tgid);
 	sp_fill_proc_stat(mm, &ps);
 	mmput(mm);
+	put_pid(tgid);
 	return copy_arg_out(uarg, &ps, sizeof(ps), usize);
 }
 
@@ -244,7 +251,10 @@ static long ioctl_stats(void __user *uarg)
 	return copy_arg_out(uarg, &st, sizeof(st), usize);
 }
 
-/* LIST shows the processes the caller could inspect with ptrace. */
+/*
+ * LIST shows the processes the caller could inspect with ptrace, of its pid
+ * namespace only (sp_fill_list() leaves out those without an id there).
+ */
 static bool list_visible(pid_t pid)
 {
 	struct task_struct *task;

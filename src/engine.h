@@ -58,12 +58,18 @@
 #define SP_GFP_SCAN	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
 
 /*
- * Trees are ordered by (nid, hash). nid is the page's NUMA node when
+ * Trees are ordered by (nid, scope, hash). nid is the page's NUMA node when
  * merge_across_nodes is 0, else 0, so that pages of different nodes never
- * meet; in-tree KSM keeps one tree per node for the same effect.
+ * meet; in-tree KSM keeps one tree per node for the same effect. The scope
+ * (scope.c) is the security domain a page may merge within: kind
+ * SP_SCOPE_* and the domain's id (0 for SP_SCOPE_ALL, the euid, the memcg's
+ * cgroup id). Pages of different domains have different keys, so they
+ * never even get compared.
  */
 struct sp_key {
 	int nid;
+	u32 scope_kind;
+	u64 scope;
 	u64 hash;
 };
 
@@ -159,7 +165,8 @@ struct sp_range {
  * @ranges: registered sp_ranges when not @whole
  * @whole: the whole process is registered
  * @follow: found through MADV_MERGEABLE/prctl: its VM_MERGEABLE areas count
- * @pid: tgid that registered, for listings
+ * @pid: its thread group's struct pid (referenced), for listings: reported
+ *	as the caller's pid namespace sees it (pid_vnr())
  * @rmap_items: its items (ksm_stat ksm_rmap_items)
  * @merging: its items that map a kpage (ksm_merging_pages)
  * @zero: its items that map a samepage zero page (ksm_zero_pages);
@@ -170,6 +177,10 @@ struct sp_range {
  * @full_scans: passes completed over it
  * @why_cur: outcomes of the pass under way (enum samepage_why)
  * @why_last: outcomes of the last completed pass
+ * @own_uid_only: MERGE_RANGE of an unprivileged caller under way (scope.c)
+ * @scope_kind: the kind @scope_id was computed for ...
+ * @scope_id: ... its uid domain, cached ...
+ * @scope_at: ... at this jiffy
  */
 struct sp_mm_slot {
 	struct list_head list;
@@ -184,7 +195,7 @@ struct sp_mm_slot {
 	struct list_head ranges;
 	bool whole;
 	bool follow;
-	pid_t pid;
+	struct pid *pid;
 	unsigned long rmap_items;
 	unsigned long merging;
 	atomic_long_t zero;
@@ -194,6 +205,10 @@ struct sp_mm_slot {
 	unsigned long full_scans;
 	u64 why_cur[SAMEPAGE_WHY_NR];
 	u64 why_last[SAMEPAGE_WHY_NR];
+	bool own_uid_only;
+	u32 scope_kind;
+	u64 scope_id;
+	unsigned long scope_at;
 };
 
 /* Counters of /sys/kernel/mm/samepage, in-tree meanings. */
@@ -288,7 +303,8 @@ struct sp_pmd_cache {
 
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
 				  struct page **pagep, struct sp_pmd_cache *pc);
-struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key);
+struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
+				    const struct sp_key *key);
 void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
 void sp_item_unlink(struct sp_rmap_item *item);
 unsigned long sp_kpage_prune(void);
@@ -328,10 +344,10 @@ void sp_publish_counts(struct sp_mm_slot *slot);
 void sp_fork_fixup(struct mm_struct *parent, struct mm_struct *child, bool in_ksm_fork);
 bool sp_slot_publishes(struct sp_mm_slot *slot);
 struct sp_range *sp_range_new(unsigned long start, unsigned long end);
-int __sp_register(struct mm_struct *mm, pid_t pid, struct sp_range *r);
-int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
+int __sp_register(struct mm_struct *mm, struct pid *pid, struct sp_range *r);
+int sp_register(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		unsigned long end);
-int sp_register_follow(struct mm_struct *mm, pid_t pid);
+int sp_register_follow(struct mm_struct *mm, struct pid *pid);
 int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end);
 int sp_unmerge_all(void);
 void sp_slots_exit(void);
@@ -344,8 +360,8 @@ unsigned long sp_prune(void);
 int sp_vma_why(struct vm_area_struct *vma);
 bool sp_vma_eligible(struct vm_area_struct *vma);
 bool sp_engine_has_kpages(void);
-int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
-		   unsigned long end, u64 *merged);
+int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
+		   unsigned long end, bool own_uid, u64 *merged);
 
 /* hooks.c */
 int sp_hooks_init(void);
@@ -355,8 +371,8 @@ ssize_t sp_hooks_show(char *buf);
 
 /* inherit.c: whole-process registrations follow fork and exec */
 bool sp_inherits(struct mm_struct *mm);
-void sp_inherit(struct mm_struct *mm, pid_t pid);
-void sp_queue_follow(struct mm_struct *mm, pid_t pid);
+void sp_inherit(struct mm_struct *mm, struct pid *pid);
+void sp_queue_follow(struct mm_struct *mm, struct pid *pid);
 void sp_inherit_exit(void);
 
 /* notify.c: an mmu notifier on every tracked mm */
@@ -367,6 +383,12 @@ void sp_notifier_exit(void);
 /* advisor.c: the scan-time advisor (in-tree's advisor_* knobs) */
 void sp_advisor_start_pass(void);
 void sp_advisor_end_pass(void);
+
+/* memcg.c: kpages are charged to a memory cgroup */
+int sp_kpage_charge(struct page *kpage, struct mm_struct *mm);
+
+/* scope.c: merge_scope */
+void sp_key_scope(struct sp_mm_slot *slot, struct page *page, struct sp_key *key);
 
 /* stats.c */
 void sp_fill_stats(struct samepage_stats *st);

@@ -83,7 +83,7 @@ static int new_exec_pre(struct kprobe *p, struct pt_regs *regs)
 	struct mm_struct *old = current->mm;
 
 	if (old && bprm->mm && sp_inherits(old))
-		sp_inherit(bprm->mm, task_tgid_nr(current));
+		sp_inherit(bprm->mm, task_tgid(current));
 	return 0;
 }
 
@@ -102,7 +102,7 @@ static int ksm_enter_pre(struct kprobe *p, struct pt_regs *regs)
 	}
 	/* madvise() and prctl() on the caller's mm */
 	if (READ_ONCE(samepage_knobs.follow_madvise))
-		sp_queue_follow(mm, task_tgid_nr(current));
+		sp_queue_follow(mm, task_tgid(current));
 	return 0;
 }
 
@@ -117,9 +117,9 @@ static void fork_probe(void *data, struct task_struct *parent,
 	if (!sp_mm_ksm_mergeable(mm))	/* else done inside ksm_fork() */
 		sp_fork_fixup(parent->mm, mm, false);
 	if (sp_inherits(parent->mm))
-		sp_inherit(mm, task_tgid_nr(child));
+		sp_inherit(mm, task_tgid(child));
 	else if (sp_mm_ksm_mergeable(mm) && READ_ONCE(samepage_knobs.follow_madvise))
-		sp_queue_follow(mm, task_tgid_nr(child));
+		sp_queue_follow(mm, task_tgid(child));
 }
 
 /* In-flight ftrace wrappers, which unload waits for. */

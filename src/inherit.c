@@ -17,6 +17,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <linux/pid.h>
 
 #include "compat.h"
 #include "engine.h"
@@ -24,7 +25,7 @@
 struct sp_pending {
 	struct list_head list;
 	struct mm_struct *mm;	/* mmgrab()ed */
-	pid_t pid;
+	struct pid *pid;	/* referenced */
 	bool follow;		/* a follow request, not a whole registration */
 };
 
@@ -65,7 +66,7 @@ bool sp_inherits(struct mm_struct *mm)
 }
 
 /* Queue a request for @mm (any context); false without memory. */
-static bool queue_request(struct mm_struct *mm, pid_t pid, bool follow)
+static bool queue_request(struct mm_struct *mm, struct pid *pid, bool follow)
 {
 	struct sp_pending *p = kmalloc(sizeof(*p), GFP_ATOMIC | __GFP_NOWARN);
 	unsigned long flags;
@@ -74,7 +75,7 @@ static bool queue_request(struct mm_struct *mm, pid_t pid, bool follow)
 		return false;
 	mmgrab(mm);
 	p->mm = mm;
-	p->pid = pid;
+	p->pid = get_pid(pid);
 	p->follow = follow;
 	spin_lock_irqsave(&pending_lock, flags);
 	list_add_tail(&p->list, &pending);
@@ -86,12 +87,12 @@ static bool queue_request(struct mm_struct *mm, pid_t pid, bool follow)
 /**
  * sp_inherit() - register @mm whole, soon
  * @mm: the new address space (a forked child's, or an exec's)
- * @pid: the tgid it belongs to
+ * @pid: the struct pid of the thread group it belongs to
  *
  * Any context. Without memory for the request the child is simply not
  * registered, and the log says so once.
  */
-void sp_inherit(struct mm_struct *mm, pid_t pid)
+void sp_inherit(struct mm_struct *mm, struct pid *pid)
 {
 	if (!queue_request(mm, pid, false))
 		pr_warn_once("out of memory: a child of a registered process is not registered\n");
@@ -105,7 +106,7 @@ void sp_inherit(struct mm_struct *mm, pid_t pid)
  * Any context. Without memory, the next pass's poll finds it
  * (sp_discover_madvised()).
  */
-void sp_queue_follow(struct mm_struct *mm, pid_t pid)
+void sp_queue_follow(struct mm_struct *mm, struct pid *pid)
 {
 	queue_request(mm, pid, true);
 }
@@ -130,6 +131,7 @@ static void done_pending(struct sp_pending *p)
 	list_del(&p->list);
 	spin_unlock_irqrestore(&pending_lock, flags);
 	mmdrop(p->mm);
+	put_pid(p->pid);
 	kfree(p);
 }
 
@@ -144,7 +146,7 @@ static void inherit_workfn(struct work_struct *work)
 
 			if (err && err != -EEXIST)
 				pr_warn_ratelimited("cannot register child %d: %d\n",
-						    p->pid, err);
+						    pid_nr(p->pid), err);
 			mmput(p->mm);
 		}
 		done_pending(p);

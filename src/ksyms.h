@@ -40,7 +40,19 @@ struct task_struct;
 	X(ksm_thread_mutex,	"ksm_thread_mutex",		false)	\
 	X(ksm_zero_pages,	"ksm_zero_pages",		false)	\
 	X(split_page,		SP_SPLIT_SYM,			true)	\
-	SP_PTE_LOCK_KSYM(X)
+	SP_PTE_LOCK_KSYM(X)						\
+	SP_MEMCG_KSYM(X)
+
+/*
+ * mem_cgroup_charge() is an inline around the unexported __mem_cgroup_charge
+ * (6.1, 6.12, 7.2 alike); without CONFIG_MEMCG there is nothing to charge.
+ */
+#ifdef CONFIG_MEMCG
+#define SP_MEMCG_KSYM(X) \
+	X(mem_cgroup_charge,	"__mem_cgroup_charge",		true)
+#else
+#define SP_MEMCG_KSYM(X)
+#endif
 
 struct samepage_ksyms {
 #define SP_KSYM_FIELD(field, name, required) unsigned long field;
@@ -94,6 +106,18 @@ static inline int sp_split_huge_page(struct page *page)
 {
 	return (int)SP_CALL3(split_page, page, NULL, 0);
 }
+
+#ifdef CONFIG_MEMCG
+struct folio;
+struct mm_struct;
+
+/* __mem_cgroup_charge(): 0 or -ENOMEM (an int, so truncated). */
+static inline int sp_mem_cgroup_charge(struct folio *folio, struct mm_struct *mm,
+				       gfp_t gfp)
+{
+	return (int)SP_CALL3(mem_cgroup_charge, folio, mm, (__force unsigned int)gfp);
+}
+#endif
 
 /* Address of a resolved data symbol, typed. */
 #define SP_DATA(sym, type)	((type)samepage_ksyms.sym)

@@ -166,6 +166,7 @@ out:
 
 /**
  * sp_kpage_new() - a new kpage for the content of @src
+ * @mm: the address space of @src: the kpage is charged to its memcg
  * @src: the page it is for (the caller holds a reference)
  * @key: node and xxh64 of that content
  *
@@ -174,29 +175,38 @@ out:
  * first sp_replace_page() (with @fill) copies it in. It takes a
  * module reference, dropped when it is freed.
  *
- * Return: its stable node (not yet in the tree), or NULL.
+ * Return: its stable node (not yet in the tree); ERR_PTR(-ENOSPC) when
+ * max_kernel_pages is reached, -EDQUOT when @mm's memcg is at its limit,
+ * -ENOMEM when out of memory.
  */
-struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key)
+struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
+				    const struct sp_key *key)
 {
 	struct samepage_engine *e = &samepage_engine;
 	unsigned long max = READ_ONCE(samepage_knobs.max_kernel_pages);
 	struct sp_stable_node *node;
 	struct folio *folio;
 	struct page *kpage;
+	int err = -ENOMEM;
 
 	if (max && e->c.kernel_pages_allocated >= max)
-		return NULL;
+		return ERR_PTR(-ENOSPC);
 	node = kmem_cache_zalloc(sp_node_cache, SP_GFP_SCAN);
 	if (!node)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	/*
 	 * On the candidate's own node: merge_across_nodes=0 must keep it
 	 * there. Never by reclaiming hard or OOM-killing (SP_GFP_SCAN).
 	 */
 	kpage = alloc_pages_node(page_to_nid(src), GFP_HIGHUSER | __GFP_THISNODE |
 				 __GFP_NORETRY | __GFP_NOWARN, 0);
-	if (!kpage || xa_err(xa_store(&kpage_nodes, page_to_pfn(kpage), node,
-				      SP_GFP_SCAN)))
+	if (!kpage)
+		goto fail;
+	if (sp_kpage_charge(kpage, mm)) {
+		err = -EDQUOT;
+		goto fail;
+	}
+	if (xa_err(xa_store(&kpage_nodes, page_to_pfn(kpage), node, SP_GFP_SCAN)))
 		goto fail;
 	if (!try_module_get(THIS_MODULE)) {
 		xa_erase(&kpage_nodes, page_to_pfn(kpage));
@@ -218,9 +228,9 @@ struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key)
 	return node;
 fail:
 	if (kpage)
-		__free_page(kpage);
+		put_page(kpage);	/* uncharges it, if it was charged */
 	kmem_cache_free(sp_node_cache, node);
-	return NULL;
+	return ERR_PTR(err);
 }
 
 /* @item now maps @node's kpage. */

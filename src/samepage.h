@@ -20,6 +20,11 @@
 #define SP_DEFAULT_PAGES_TO_SCAN	100
 #define SP_DEFAULT_THP_MIN		64
 
+/* Values of merge_scope: which pages may merge with which (issue 13). */
+#define SP_SCOPE_ALL	0	/* any two pages (in-tree KSM's meaning) */
+#define SP_SCOPE_UID	1	/* pages of processes of one effective uid */
+#define SP_SCOPE_MEMCG	2	/* pages of processes of one memory cgroup */
+
 /**
  * struct samepage_knobs - tunables of /sys/kernel/mm/samepage
  * @run: SP_RUN_*; written under @lock
@@ -29,11 +34,13 @@
  * @max_page_sharing: most sharers of one kpage (in-tree default 256)
  * @merge_across_nodes: merge pages of different NUMA nodes (default 1)
  * @stable_node_chains_prune_millisecs: period of the kpage prune (2000)
- * @max_kernel_pages: cap on kernel_pages_allocated, 0 = none (default 0)
+ * @max_kernel_pages: cap on kernel_pages_allocated, 0 = none (default: a
+ *	quarter of RAM, set at load)
  * @smart_scan: skip pages that keep failing to merge (default 1)
  * @follow_madvise: merge VM_MERGEABLE areas (MADV_MERGEABLE, prctl) while
  *	in-tree KSM is not running (default 1)
  * @advisor_mode: SP_ADVISOR_*; changed through sp_advisor_set_mode()
+ * @merge_scope: SP_SCOPE_*, only changed while no kpage exists (default all)
  * @advisor_max_cpu: CPU budget of the advisor, percent (default 70)
  * @advisor_min_pages_to_scan: lower bound it keeps to (default 500)
  * @advisor_max_pages_to_scan: upper bound (default 30000)
@@ -62,6 +69,7 @@ struct samepage_knobs {
 	unsigned int smart_scan;
 	unsigned int follow_madvise;
 	unsigned int advisor_mode;
+	unsigned int merge_scope;
 	unsigned int advisor_max_cpu;
 	unsigned long advisor_min_pages_to_scan;
 	unsigned long advisor_max_pages_to_scan;

@@ -125,15 +125,17 @@ static u64 page_hash(struct page *page)
 
 static bool key_differs(const struct sp_key *a, const struct sp_key *b)
 {
-	return a->nid != b->nid || a->hash != b->hash;
+	return a->nid != b->nid || a->hash != b->hash || a->scope_kind != b->scope_kind ||
+	       a->scope != b->scope;
 }
 
-static struct sp_key page_key(struct page *page)
+static struct sp_key page_key(struct sp_mm_slot *slot, struct page *page)
 {
 	struct sp_key key = { .hash = page_hash(page) };
 
 	if (!READ_ONCE(samepage_knobs.merge_across_nodes))
 		key.nid = page_to_nid(page);
+	sp_key_scope(slot, page, &key);
 	return key;
 }
 
@@ -338,8 +340,9 @@ static bool thp_may_split(struct sp_rmap_item *partner)
  * mm, and must never wait on a second mmap lock.
  *
  * Return: SAMEPAGE_WHY_MERGED; _UNIQUE for a real hash collision (counted);
- * _PINNED, _RACE or _MAX_KERNEL_PAGES when @page could not merge; or
- * PARTNER_GONE (unmapped, merged already, or changed since it was hashed).
+ * _PINNED, _RACE, _MAX_KERNEL_PAGES or _MEMCG_LIMIT when @page could not
+ * merge; or PARTNER_GONE (unmapped, merged already, or changed since it was
+ * hashed).
  */
 static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 			      struct page *page, struct sp_rmap_item *item,
@@ -392,9 +395,10 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 		why = partner_differs(ppage, &item->key);
 		goto out_page;
 	}
-	node = sp_kpage_new(page, &item->key);
-	if (!node) {
-		why = SAMEPAGE_WHY_MAX_KERNEL_PAGES;
+	node = sp_kpage_new(mm, page, &item->key);
+	if (IS_ERR(node)) {
+		why = PTR_ERR(node) == -EDQUOT ? SAMEPAGE_WHY_MEMCG_LIMIT :
+						 SAMEPAGE_WHY_MAX_KERNEL_PAGES;
 		goto out_page;
 	}
 	why = try_merge(vma, addr, page, node->kpage, true);
@@ -630,7 +634,7 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 	item = visit_item(slot, addr, page, now, &why);
 	if (!item)
 		return why;
-	key = page_key(page);
+	key = page_key(slot, page);
 	if (content_moved(item, &key, now))
 		return SAMEPAGE_WHY_VOLATILE;
 	return merge_page(vma, item, page, &key);
@@ -717,7 +721,7 @@ static void scan_thp(struct visit *v, unsigned long addr, unsigned long end,
 			continue;
 		}
 		item->in_thp = true;
-		key = page_key(first + i);
+		key = page_key(v->slot, first + i);
 		if (content_moved(item, &key, v->now)) {
 			outcome(v, SAMEPAGE_WHY_VOLATILE, 1);
 			continue;
@@ -842,6 +846,17 @@ unsigned long sp_prune(void)
 {
 	last_prune = jiffies;
 	return sp_kpage_prune();
+}
+
+/* Registered slots (list_count_nodes() is missing from older 6.1 updates). */
+static unsigned long count_slots(void)
+{
+	struct list_head *pos;
+	unsigned long n = 0;
+
+	list_for_each(pos, &samepage_engine.slots)
+		n++;
+	return n;
 }
 
 /* The cursor wrapped: one full pass is done. */
@@ -977,7 +992,7 @@ static void scan_batch(unsigned int budget)
 				break;
 			if (trace_scan_start_enabled())	/* counting walks the list */
 				trace_scan_start(e->c.full_scans + 1,
-						 list_count_nodes(&e->slots));
+						 count_slots());
 			sp_advisor_start_pass();
 		}
 		slot = e->cur;
@@ -1019,9 +1034,11 @@ static bool range_registered(struct sp_mm_slot *slot, unsigned long start,
 /**
  * sp_merge_range() - MERGE_RANGE: merge [@start, @end) of @mm now
  * @mm: the address space (the caller holds a reference)
- * @pid: its tgid, should the range need registering
+ * @pid: its thread group's struct pid, should the range need registering
  * @start: page-aligned start
  * @end: page-aligned end
+ * @own_uid: merge only with pages of the process's own uid (an unprivileged
+ *	caller, under merge_scope=all: sp_key_scope())
  * @merged: out: pages saved (growth of pages_sharing + ksm_zero_pages)
  *
  * Every page of the range is visited once, like a scan would, except that
@@ -1034,8 +1051,8 @@ static bool range_registered(struct sp_mm_slot *slot, unsigned long start,
  *
  * Return: 0 or a negative errno from registering.
  */
-int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
-		   unsigned long end, u64 *merged)
+int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
+		   unsigned long end, bool own_uid, u64 *merged)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_range *r = sp_range_new(start, end);
@@ -1063,6 +1080,7 @@ int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
 	}
 	before = e->c.pages_sharing + sp_zero_pages();
 	v.slot = slot;
+	slot->own_uid_only = own_uid;
 	mmap_read_lock(mm);
 	for_each_vma_range(vmi, vma, end) {
 		unsigned long vend = min(vma->vm_end, end);
@@ -1078,6 +1096,7 @@ int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
 		}
 	}
 	mmap_read_unlock(mm);
+	slot->own_uid_only = false;
 	sp_publish_counts(slot);
 	/* others' unmerges meanwhile can make the difference negative */
 	saved = (long)(e->c.pages_sharing + sp_zero_pages()) - before;

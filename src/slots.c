@@ -453,7 +453,10 @@ void sp_release_items(struct sp_mm_slot *slot, unsigned long start,
 
 static void free_slot_rcu(struct rcu_head *rcu)
 {
-	kmem_cache_free(sp_slot_cache, container_of(rcu, struct sp_mm_slot, rcu));
+	struct sp_mm_slot *slot = container_of(rcu, struct sp_mm_slot, rcu);
+
+	put_pid(slot->pid);
+	kmem_cache_free(sp_slot_cache, slot);
 }
 
 /* Forget every rmap_item of @slot and the slot itself. */
@@ -503,7 +506,7 @@ bool sp_reap_slots(void)
  * A new slot for @mm (engine lock held; the caller holds an mm_users
  * reference, which registering the mmu notifier needs); NULL without memory.
  */
-static struct sp_mm_slot *slot_add(struct mm_struct *mm, pid_t pid)
+static struct sp_mm_slot *slot_add(struct mm_struct *mm, struct pid *pid)
 {
 	struct sp_mm_slot *slot = kmem_cache_zalloc(sp_slot_cache, GFP_KERNEL);
 	struct mmu_notifier *mn;
@@ -518,7 +521,7 @@ static struct sp_mm_slot *slot_add(struct mm_struct *mm, pid_t pid)
 	mmgrab(mm);
 	slot->mm = mm;
 	slot->mn = mn;
-	slot->pid = pid;
+	slot->pid = get_pid(pid);
 	slot->publish = proc_ksm_stat_on();
 	xa_init(&slot->items);
 	spin_lock_init(&slot->unmapped_lock);
@@ -534,7 +537,7 @@ static struct sp_mm_slot *slot_add(struct mm_struct *mm, pid_t pid)
  * Collect up to DISCOVER_BATCH MMF_VM_MERGEABLE mms that samepage does not
  * follow yet (mmgrab()ed) into @found; returns how many.
  */
-static int collect_madvised(struct mm_struct **found, pid_t *pids)
+static int collect_madvised(struct mm_struct **found, struct pid **pids)
 {
 	struct task_struct *p;
 	struct sp_mm_slot *slot;
@@ -553,7 +556,7 @@ static int collect_madvised(struct mm_struct **found, pid_t *pids)
 			if (!slot || !slot->follow) {
 				mmgrab(mm);
 				found[n] = mm;
-				pids[n++] = task_tgid_nr(p);
+				pids[n++] = get_pid(task_tgid(p));
 			}
 		}
 		task_unlock(p);
@@ -571,7 +574,7 @@ static int collect_madvised(struct mm_struct **found, pid_t *pids)
  *
  * Return: 0 or -ENOMEM.
  */
-static int sp_follow(struct mm_struct *mm, pid_t pid)
+static int sp_follow(struct mm_struct *mm, struct pid *pid)
 {
 	struct sp_mm_slot *slot = sp_find_slot(mm);
 
@@ -597,7 +600,7 @@ static int sp_follow(struct mm_struct *mm, pid_t pid)
 void sp_discover_madvised(void)
 {
 	struct mm_struct *found[DISCOVER_BATCH];
-	pid_t pids[DISCOVER_BATCH];
+	struct pid *pids[DISCOVER_BATCH];
 	int n;
 
 	if (!READ_ONCE(samepage_knobs.follow_madvise))
@@ -612,6 +615,7 @@ void sp_discover_madvised(void)
 				mmput_async(found[i]);	/* may be the last one */
 			}
 			mmdrop(found[i]);
+			put_pid(pids[i]);
 		}
 		if (added < n)
 			break;	/* out of memory or exiting: next pass */
@@ -626,7 +630,7 @@ void sp_discover_madvised(void)
  *
  * Return: 0, -EEXIST if the whole process is registered already, -ENOMEM.
  */
-int __sp_register(struct mm_struct *mm, pid_t pid, struct sp_range *r)
+int __sp_register(struct mm_struct *mm, struct pid *pid, struct sp_range *r)
 {
 	struct sp_mm_slot *slot;
 
@@ -670,7 +674,7 @@ struct sp_range *sp_range_new(unsigned long start, unsigned long end)
  *
  * Return: 0, -EEXIST if the whole process is registered already, -ENOMEM.
  */
-int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
+int sp_register(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		unsigned long end)
 {
 	struct sp_range *r = NULL;
@@ -698,7 +702,7 @@ int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
  *
  * Return: 0, -ENOMEM.
  */
-int sp_register_follow(struct mm_struct *mm, pid_t pid)
+int sp_register_follow(struct mm_struct *mm, struct pid *pid)
 {
 	int err = 0;
 

@@ -106,8 +106,12 @@ u32 sp_fill_list(struct samepage_proc_entry *entries, u32 capacity)
 
 	mutex_lock(&samepage_engine.lock);
 	list_for_each_entry(slot, &samepage_engine.slots, list) {
+		pid_t pid = pid_vnr(slot->pid);
+
+		if (!pid)	/* outside the caller's pid namespace */
+			continue;
 		if (n < capacity) {
-			entries[n].pid = slot->pid;
+			entries[n].pid = pid;
 			entries[n].merge_any = slot->whole;
 			entries[n].rmap_items = slot->rmap_items;
 			entries[n].merging_pages = slot->merging;

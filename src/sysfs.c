@@ -10,6 +10,7 @@
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/string.h>
 
 #include "samepage.h"
@@ -24,10 +25,11 @@ struct samepage_knobs samepage_knobs = {
 	.max_page_sharing = 256,
 	.merge_across_nodes = 1,
 	.stable_node_chains_prune_millisecs = 2000,
-	.max_kernel_pages = 0,
+	.max_kernel_pages = 0,		/* set at load: sp_default_max_kernel_pages() */
 	.smart_scan = 1,
 	.follow_madvise = 1,
 	.advisor_mode = SP_ADVISOR_NONE,
+	.merge_scope = SP_SCOPE_ALL,
 	.advisor_max_cpu = 70,
 	.advisor_min_pages_to_scan = 500,
 	.advisor_max_pages_to_scan = 30000,
@@ -295,6 +297,36 @@ static ssize_t merge_across_nodes_store(struct kobject *kobj,
 }
 static struct kobj_attribute merge_across_nodes_attr = __ATTR_RW(merge_across_nodes);
 
+static const char *const scope_names[] = {
+	[SP_SCOPE_ALL] = "all", [SP_SCOPE_UID] = "uid", [SP_SCOPE_MEMCG] = "memcg",
+};
+
+/* samepage's own: "[all] uid memcg", the advisor_mode format. */
+static ssize_t merge_scope_show(struct kobject *kobj, struct kobj_attribute *attr,
+				char *buf)
+{
+	unsigned int cur = READ_ONCE(samepage_knobs.merge_scope);
+	int len = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(scope_names); i++)
+		len += sysfs_emit_at(buf, len, i == cur ? "%s[%s]" : "%s%s",
+				     i ? " " : "", scope_names[i]);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+/* A tree-shaping knob: EBUSY while kpages exist, as merge_across_nodes. */
+static ssize_t merge_scope_store(struct kobject *kobj, struct kobj_attribute *attr,
+				 const char *buf, size_t count)
+{
+	int i = sysfs_match_string(scope_names, buf);
+
+	if (i < 0)
+		return -EINVAL;
+	i = set_while_no_kpages(&samepage_knobs.merge_scope, i);
+	return i ? i : count;
+}
+static struct kobj_attribute merge_scope_attr = __ATTR_RW(merge_scope);
+
 static ssize_t max_kernel_pages_show(struct kobject *kobj,
 				     struct kobj_attribute *attr, char *buf)
 {
@@ -382,6 +414,7 @@ static struct attribute *samepage_attrs[] = {
 	&max_page_sharing_attr.attr,
 	&merge_across_nodes_attr.attr,
 	&max_kernel_pages_attr.attr,
+	&merge_scope_attr.attr,
 	&smart_scan_attr.attr,
 	&pages_skipped_attr.attr,
 	&cow_breaks_attr.attr,
@@ -403,6 +436,21 @@ static const struct attribute_group samepage_attr_group = {
 	.attrs = samepage_attrs,
 };
 
+/*
+ * The default cap on kpages: a quarter of RAM, as the 2.6.32 KSM had it
+ * (ksm_max_kernel_pages = totalram_pages / 4). kpages cannot be swapped or
+ * reclaimed, so without a cap whoever may opt memory in (any process, with
+ * follow_madvise) could pin as much as it can make pairs of. A quarter of
+ * RAM of unswappable pages still stands for at least half of RAM of merged
+ * memory (every kpage has two mappers or more) and leaves the rest for
+ * everything else; a memory cgroup's limit binds each container within it
+ * (kpages are charged). Root may write any value, 0 for no cap.
+ */
+static unsigned long sp_default_max_kernel_pages(void)
+{
+	return max(totalram_pages() / 4, 1UL);
+}
+
 /**
  * samepage_sysfs_init() - create /sys/kernel/mm/samepage
  *
@@ -415,6 +463,8 @@ int samepage_sysfs_init(void)
 {
 	struct kobject *mm = *SP_DATA(mm_kobj, struct kobject **);
 	int err;
+
+	samepage_knobs.max_kernel_pages = sp_default_max_kernel_pages();
 
 	samepage_kobj = kobject_create_and_add("samepage", mm);
 	if (!samepage_kobj)

@@ -54,6 +54,10 @@ static int key_cmp(const struct sp_key *a, const struct sp_key *b)
 {
 	if (a->nid != b->nid)
 		return a->nid < b->nid ? -1 : 1;
+	if (a->scope_kind != b->scope_kind)
+		return a->scope_kind < b->scope_kind ? -1 : 1;
+	if (a->scope != b->scope)
+		return a->scope < b->scope ? -1 : 1;
 	return a->hash < b->hash ? -1 : a->hash > b->hash;
 }
 

@@ -303,7 +303,7 @@ int main(void)
 	static const char *const why_keys[] = {
 		"pages", "merged", "volatile", "smart_scan", "unique", "thp", "pinned",
 		"vma_shared", "vma_locked", "vma_hugetlb", "vma_io", "vma_other",
-		"not_present", "max_kernel_pages", "race", NULL,
+		"not_present", "max_kernel_pages", "race", "memcg_limit", NULL,
 	};
 	static const char *const list_keys[] = { "count", "processes", NULL };
 	static const char *const merge_keys[] = { "merged", NULL };

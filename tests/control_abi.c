@@ -184,7 +184,7 @@ static void why_test(void)
 	static const char *const names[] = {
 		"merged", "volatile", "smart_scan", "unique", "thp", "pinned",
 		"vma_shared", "vma_locked", "vma_hugetlb", "vma_io", "vma_other",
-		"not_present", "max_kernel_pages", "race",
+		"not_present", "max_kernel_pages", "race", "memcg_limit",
 	};
 	struct iovec iov;
 	pthread_t thread;

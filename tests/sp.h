@@ -158,6 +158,7 @@ static inline void sp_restore(void)
 	set_knob("max_page_sharing", "256");
 	set_knob("merge_across_nodes", "1");
 	set_knob("smart_scan", "1");
+	set_knob("merge_scope", "all");
 }
 
 static inline void *map_pages(size_t n)

@@ -22,6 +22,7 @@ const char *const why_key[SAMEPAGE_WHY_NR] = {
 	[SAMEPAGE_WHY_NOT_PRESENT] = "not_present",
 	[SAMEPAGE_WHY_MAX_KERNEL_PAGES] = "max_kernel_pages",
 	[SAMEPAGE_WHY_RACE] = "race",
+	[SAMEPAGE_WHY_MEMCG_LIMIT] = "memcg_limit",
 };
 
 const char *const why_words[SAMEPAGE_WHY_NR] = {
@@ -39,6 +40,7 @@ const char *const why_words[SAMEPAGE_WHY_NR] = {
 	[SAMEPAGE_WHY_NOT_PRESENT] = "are not in memory (never touched, or swapped out)",
 	[SAMEPAGE_WHY_MAX_KERNEL_PAGES] = "could not merge: max_kernel_pages is reached",
 	[SAMEPAGE_WHY_RACE] = "changed or were locked while samepage tried (retried next pass)",
+	[SAMEPAGE_WHY_MEMCG_LIMIT] = "could not merge: their memory cgroup is at its limit",
 };
 
 void json_string(const char *s)

@@ -104,6 +104,7 @@ enum samepage_why {
 	SAMEPAGE_WHY_NOT_PRESENT,	/* not in memory: never touched, or swapped out */
 	SAMEPAGE_WHY_MAX_KERNEL_PAGES,	/* max_kernel_pages reached */
 	SAMEPAGE_WHY_RACE,		/* changed or locked while samepage tried */
+	SAMEPAGE_WHY_MEMCG_LIMIT,	/* the new kpage could not be charged to the memcg */
 	SAMEPAGE_WHY_NR,
 };
 
