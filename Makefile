@@ -4,6 +4,8 @@
 # make KVER=6.12.x     ... for another installed kernel (or KDIR=/path/to/build)
 # make check           every test: host checks, DKMS, VM tests on 6.1/6.12/7.2
 # make install         samepagectl, its man page and bash completion
+# make install-system  /etc/samepage.conf, the systemd units, the udev rule
+# make deb             the Debian packages samepage-dkms and samepage-tools (../)
 # make bench [KERNEL=6.1|6.12|7.2] [PRESETS="W1 W2 W3 W4"] [BENCH_ARGS=--smoke]
 #                      in-tree KSM vs samepage in one VM boot (scripts/bench)
 
@@ -20,7 +22,7 @@ TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
 
 VERSION := $(shell cat VERSION)
 
-.PHONY: all module ctl tests bench-bins bench clean check soak install modules_install dkms-install dkms-remove
+.PHONY: all module ctl tests bench-bins bench clean check soak install install-system deb modules_install dkms-install dkms-remove
 
 all: module ctl
 
@@ -32,10 +34,13 @@ ctl: build/samepagectl
 CTL_SRCS := $(wildcard src/ctl/*.c)
 CTL_DEPS := $(CTL_SRCS) src/ctl/ctl.h include/uapi/linux/samepage.h VERSION
 CTL_FLAGS = $(CFLAGS_USER) -pthread -DSAMEPAGE_VERSION_STR='"$(shell cat VERSION)"'
+# the distribution's flags (debian/rules passes dpkg-buildflags' here)
+CTL_EXTRA_CFLAGS ?=
+CTL_EXTRA_LDFLAGS ?=
 
 build/samepagectl: $(CTL_DEPS)
 	@mkdir -p build
-	$(CC) $(CTL_FLAGS) -o $@ $(CTL_SRCS)
+	$(CC) $(CTL_FLAGS) $(CTL_EXTRA_CFLAGS) -o $@ $(CTL_SRCS) $(CTL_EXTRA_LDFLAGS)
 
 # Test programs are linked statically: they run inside the VM's busybox
 # initramfs, which has no libc.
@@ -56,6 +61,11 @@ bench-bins: $(BENCH_BINS)
 
 build/bench/%: bench/%.c bench/bench.h tests/knob.h include/uapi/linux/samepage.h
 	@mkdir -p build/bench
+	$(CC) $(CFLAGS_USER) -static -o $@ $<
+
+# the workload of tests/pkg/exporters.sh (scripts/check-packaging)
+build/pkg/hold_pages: tests/pkg/hold_pages.c include/uapi/linux/samepage.h
+	@mkdir -p build/pkg
 	$(CC) $(CFLAGS_USER) -static -o $@ $<
 
 check:
@@ -80,6 +90,33 @@ install: ctl
 	install -D -m 0644 doc/samepagectl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/samepagectl
 
+# The service side (dist/): config file, systemd units (not enabled), udev
+# rule, and the unit's stop helper, with their paths for PREFIX.
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+UDEVRULESDIR ?= /lib/udev/rules.d
+LIBEXECDIR ?= $(PREFIX)/libexec/samepage
+SUBST = sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
+install-system:
+	install -D -m 0644 dist/samepage.conf $(DESTDIR)$(SYSCONFDIR)/samepage.conf
+	install -D -m 0644 dist/samepage.default $(DESTDIR)$(SYSCONFDIR)/default/samepage
+	install -D -m 0644 dist/60-samepage.rules $(DESTDIR)$(UDEVRULESDIR)/60-samepage.rules
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)
+	for u in samepage.service samepage-metrics.service samepage-metrics.timer; do \
+		$(SUBST) dist/$$u >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	$(SUBST) dist/samepage-stop >$(DESTDIR)$(LIBEXECDIR)/samepage-stop
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/samepage-stop
+
+# Both .debs (no -dbgsym), built by dpkg-buildpackage in the parent
+# directory and moved here: make deb && apt install ./samepage-*.deb
+DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
+DEB_OUT = samepage-dkms_$(VERSION)_all.deb samepage-tools_$(VERSION)_$(DEB_ARCH).deb \
+	samepage_$(VERSION)_$(DEB_ARCH).changes samepage_$(VERSION)_$(DEB_ARCH).buildinfo
+deb:
+	DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS) noautodbgsym" dpkg-buildpackage -us -uc -b
+	cd .. && mv $(DEB_OUT) $(CURDIR)/
+
 # Real machines: register with DKMS (rebuilt on every kernel upgrade),
 # build and install for the running kernel, install samepagectl.
 dkms-install: install
@@ -97,3 +134,6 @@ modules_install:
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf build
+	rm -rf debian/.debhelper debian/samepage-dkms debian/samepage-tools debian/files \
+		debian/*.substvars debian/*.debhelper debian/*.debhelper.log \
+		debian/debhelper-build-stamp $(DEB_OUT)
