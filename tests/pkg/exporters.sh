@@ -56,13 +56,13 @@ ksmd_match() {
 		*) m=node_ksmd_$f ;;
 		esac
 		file=$(cat $SP/$f)
-		ne=$(val "$m" /tmp/scrape)
+		theirs=$(val "$m" /tmp/scrape)
 		ours=$(val "$m{ksm=\"samepage\"}" /tmp/scrape)
 		# node_exporter prints floats its own way (2e-02, 63); compare numbers
-		if ! awk -v a="$ne" -v b="$ours" -v f="$file" -v s="$f" 'BEGIN {
+		if ! awk -v a="$theirs" -v b="$ours" -v f="$file" -v s="$f" 'BEGIN {
 			if (s == "sleep_millisecs") f = f / 1000
 			exit !(a != "" && b != "" && a + 0 == f + 0 && b + 0 == f + 0) }'; then
-			echo "$f: sysfs $file, node_exporter ksmd '$ne', textfile '$ours'"
+			echo "$f: sysfs $file, node_exporter ksmd '$theirs', textfile '$ours'"
 			rc=1
 		fi
 	done
@@ -85,7 +85,25 @@ ok "both collectors succeeded, the textfile parsed without error" \
 	       grep -qx 'node_textfile_scrape_error 0' /tmp/scrape"
 ok "node_exporter serves the per-process series of hold_pages" \
 	grep -q "^samepage_process_merging_pages{comm=\"hold_pages\",pid=\"$hold\"} 128" /tmp/scrape
-kill $ne $hold
+kill $ne
+
+# samepage.service's ExecStop (dist/samepage-stop), for each SAMEPAGE_ON_STOP;
+# busybox's modprobe needs /lib/modules: "modprobe -r" is rmmod here
+printf '#!/bin/sh\n[ "$1" = -r ] && exec rmmod "$2"\nexit 1\n' >/tmp/modprobe
+chmod +x /tmp/modprobe
+stop() { SAMEPAGECTL=samepagectl MODPROBE=/tmp/modprobe SAMEPAGE_ON_STOP=$1 sh /with/samepage-stop; }
+stop_stop() { stop stop && [ "$(cat $SP/run)" = 0 ] && [ "$(cat $SP/pages_sharing)" = 127 ]; }
+stop_bogus() { ! stop bogus; }
+stop_unmerge() { stop unmerge && [ "$(cat $SP/kernel_pages_allocated)" = 0 ]; }
+stop_unload() { stop unload && ! grep -q '^samepage ' /proc/modules; }
+samepagectl set run=1
+ok "samepage-stop, SAMEPAGE_ON_STOP=stop: run=0, pages stay merged" stop_stop
+ok "samepage-stop, SAMEPAGE_ON_STOP=bogus: exit 1" stop_bogus
+ok "samepage-stop, SAMEPAGE_ON_STOP=unmerge: every page given back" stop_unmerge
+kill $hold; wait $hold	# its open /dev/samepage holds the module
+ok "samepage-stop, SAMEPAGE_ON_STOP=unload: the module is unloaded" stop_unload
+ok "samepage-stop with samepage not loaded: nothing to do, exit 0" stop unload
+insmod /samepage.ko
 cat /tmp/ne.log | grep -i -e error -e 'level=warn' | head -n 5 | sed 's/^/# node_exporter: /'
 echo "1..$n"
 [ $failed = 0 ]
