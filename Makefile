@@ -111,7 +111,7 @@ install-system:
 # Both .debs (no -dbgsym), built by dpkg-buildpackage in the parent
 # directory and moved here: make deb && apt install ./samepage-*.deb
 DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
-DEB_OUT = samepage-dkms_$(VERSION)_all.deb samepage-tools_$(VERSION)_$(DEB_ARCH).deb \
+DEB_OUT = samepage-dkms_$(VERSION)_$(DEB_ARCH).deb samepage-tools_$(VERSION)_$(DEB_ARCH).deb \
 	samepage_$(VERSION)_$(DEB_ARCH).changes samepage_$(VERSION)_$(DEB_ARCH).buildinfo
 deb:
 	DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS) noautodbgsym" dpkg-buildpackage -us -uc -b
