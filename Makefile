@@ -6,6 +6,8 @@
 #                      6.12-trixie, 7.2 and 6.12-rt (what CI runs)
 # make check-all       the same on every test kernel (+ 6.1-rt, 6.1/6.12-cloud)
 # make install         samepagectl, its man page and bash completion
+# make install-system  /etc/samepage.conf, the systemd units, the udev rule
+# make deb             the Debian packages samepage-dkms and samepage-tools (../)
 # make bench [KERNEL=6.1|6.12|7.2] [PRESETS="W1 W2 W3 W4"] [BENCH_ARGS=--smoke]
 #                      in-tree KSM vs samepage in one VM boot (scripts/bench)
 
@@ -22,7 +24,7 @@ TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
 
 VERSION := $(shell cat VERSION)
 
-.PHONY: all module ctl tests bench-bins bench clean check check-all soak install modules_install dkms-install dkms-remove
+.PHONY: all module ctl tests bench-bins bench clean check check-all soak install install-system deb modules_install dkms-install dkms-remove
 
 all: module ctl
 
@@ -34,10 +36,13 @@ ctl: build/samepagectl
 CTL_SRCS := $(wildcard src/ctl/*.c)
 CTL_DEPS := $(CTL_SRCS) src/ctl/ctl.h include/uapi/linux/samepage.h VERSION
 CTL_FLAGS = $(CFLAGS_USER) -pthread -DSAMEPAGE_VERSION_STR='"$(shell cat VERSION)"'
+# the distribution's flags (debian/rules passes dpkg-buildflags' here)
+CTL_EXTRA_CFLAGS ?=
+CTL_EXTRA_LDFLAGS ?=
 
 build/samepagectl: $(CTL_DEPS)
 	@mkdir -p build
-	$(CC) $(CTL_FLAGS) -o $@ $(CTL_SRCS)
+	$(CC) $(CTL_FLAGS) $(CTL_EXTRA_CFLAGS) -o $@ $(CTL_SRCS) $(CTL_EXTRA_LDFLAGS)
 
 # Test programs are linked statically: they run inside the VM's busybox
 # initramfs, which has no libc.
@@ -58,6 +63,11 @@ bench-bins: $(BENCH_BINS)
 
 build/bench/%: bench/%.c bench/bench.h tests/knob.h include/uapi/linux/samepage.h
 	@mkdir -p build/bench
+	$(CC) $(CFLAGS_USER) -static -o $@ $<
+
+# the workload of tests/pkg/exporters.sh (scripts/check-packaging)
+build/pkg/hold_pages: tests/pkg/hold_pages.c include/uapi/linux/samepage.h
+	@mkdir -p build/pkg
 	$(CC) $(CFLAGS_USER) -static -o $@ $<
 
 check:
@@ -87,6 +97,33 @@ install: ctl
 	install -D -m 0644 doc/samepagectl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/samepagectl
 
+# The service side (dist/): config file, systemd units (not enabled), udev
+# rule, and the unit's stop helper, with their paths for PREFIX.
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+UDEVRULESDIR ?= /lib/udev/rules.d
+LIBEXECDIR ?= $(PREFIX)/libexec/samepage
+SUBST = sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
+install-system:
+	install -D -m 0644 dist/samepage.conf $(DESTDIR)$(SYSCONFDIR)/samepage.conf
+	install -D -m 0644 dist/samepage.default $(DESTDIR)$(SYSCONFDIR)/default/samepage
+	install -D -m 0644 dist/60-samepage.rules $(DESTDIR)$(UDEVRULESDIR)/60-samepage.rules
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)
+	for u in samepage.service samepage-metrics.service samepage-metrics.timer; do \
+		$(SUBST) dist/$$u >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	$(SUBST) dist/samepage-stop >$(DESTDIR)$(LIBEXECDIR)/samepage-stop
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/samepage-stop
+
+# Both .debs (no -dbgsym), built by dpkg-buildpackage in the parent
+# directory and moved here: make deb && apt install ./samepage-*.deb
+DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
+DEB_OUT = samepage-dkms_$(VERSION)_$(DEB_ARCH).deb samepage-tools_$(VERSION)_$(DEB_ARCH).deb \
+	samepage_$(VERSION)_$(DEB_ARCH).changes samepage_$(VERSION)_$(DEB_ARCH).buildinfo
+deb:
+	DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS) noautodbgsym" dpkg-buildpackage -us -uc -b
+	cd .. && mv $(DEB_OUT) $(CURDIR)/
+
 # Real machines: register with DKMS (rebuilt on every kernel upgrade),
 # build and install for the running kernel, install samepagectl.
 dkms-install: install
@@ -104,3 +141,6 @@ modules_install:
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	rm -rf build
+	rm -rf debian/.debhelper debian/samepage-dkms debian/samepage-tools debian/files \
+		debian/*.substvars debian/*.debhelper debian/*.debhelper.log \
+		debian/debhelper-build-stamp $(DEB_OUT)

@@ -5,7 +5,7 @@ _samepagectl()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[1]}
-	local commands="status set run register unregister merge stat explain list top unmerge version"
+	local commands="status set run register unregister merge stat explain list top unmerge wait metrics apply-config version"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$commands --help" -- "$cur"))
@@ -30,6 +30,16 @@ _samepagectl()
 		;;
 	top)
 		COMPREPLY=($(compgen -W "--iterations --interval --help" -- "$cur"))
+		;;
+	wait)
+		COMPREPLY=($(compgen -W "--converged --passes --pages --timeout --help" -- "$cur"))
+		;;
+	metrics)
+		[ "$prev" = --output ] && { COMPREPLY=($(compgen -f -- "$cur")); return; }
+		COMPREPLY=($(compgen -W "--output --help" -- "$cur"))
+		;;
+	apply-config)
+		COMPREPLY=($(compgen -f -W "--check --help" -- "$cur"))
 		;;
 	*)
 		COMPREPLY=($(compgen -W "--json --help" -- "$cur"))

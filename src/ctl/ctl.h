@@ -23,6 +23,8 @@ bool module_loaded(void);
 int not_loaded(void);
 int read_knob(const char *dir, const char *name, char *out, size_t len);
 int write_knob(const char *name, const char *value);
+int write_knob_at(const char *where, const char *name, const char *value);
+const char *sp_sysfs_dir(void);
 int parse_pid(const char *s, pid_t *pid);
 int parse_u64(const char *s, __u64 *v);
 int parse_range(const char *s, __u64 *start, __u64 *len);
@@ -56,6 +58,13 @@ int cmd_stat(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_unmerge(int argc, char **argv);
+
+/* metrics.c */
+int cmd_metrics(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+
+/* config.c */
+int cmd_apply_config(int argc, char **argv);
 
 /* top.c */
 int cmd_top(int argc, char **argv);

@@ -25,17 +25,28 @@ void errmsg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * samepage's sysfs tree: SAMEPAGE_SYSFS_DIR, or $SAMEPAGECTL_SYSFS_DIR (a
+ * testing aid: the host tests point metrics and apply-config at a fake tree).
+ */
+const char *sp_sysfs_dir(void)
+{
+	const char *dir = getenv("SAMEPAGECTL_SYSFS_DIR");
+
+	return dir && *dir ? dir : SAMEPAGE_SYSFS_DIR;
+}
+
 bool module_loaded(void)
 {
 	struct stat st;
 
-	return stat(SAMEPAGE_SYSFS_DIR, &st) == 0;
+	return stat(sp_sysfs_dir(), &st) == 0;
 }
 
 int not_loaded(void)
 {
 	errmsg("samepage is not loaded (%s is missing); load it with 'modprobe samepage'",
-	       SAMEPAGE_SYSFS_DIR);
+	       sp_sysfs_dir());
 	return 1;
 }
 
@@ -104,18 +115,24 @@ int read_knob(const char *dir, const char *name, char *out, size_t len)
 	return 0;
 }
 
-/* Write a samepage knob, explaining the kernel's answer. Return 0 or 1. */
-int write_knob(const char *name, const char *value)
+/*
+ * Write a samepage knob, explaining the kernel's answer in one line that
+ * starts with @where (e.g. "FILE:LINE: ") when it is not NULL.
+ * Return: 0 or 1.
+ */
+int write_knob_at(const char *where, const char *name, const char *value)
 {
+	const char *w = where ? where : "";
 	char path[512];
 	int fd, err = 0;
 
 	if (!*name || strchr(name, '/') || name[0] == '.') {
-		errmsg("'%s' is not a samepage setting", name);
+		errmsg("%s'%s' is not a samepage setting", w, name);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/%s", SAMEPAGE_SYSFS_DIR, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/%s", sp_sysfs_dir(), name);
+	/* O_TRUNC: sysfs ignores it; a fake tree of plain files needs it */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		err = errno;
 	else if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
@@ -128,24 +145,29 @@ int write_knob(const char *name, const char *value)
 	case ENOENT:
 		if (!module_loaded())
 			return not_loaded();
-		errmsg("'%s' is not a samepage setting (see samepagectl status)", name);
+		errmsg("%s'%s' is not a samepage setting (see samepagectl status)", w, name);
 		break;
 	case EACCES:
 	case EPERM:
-		errmsg("%s: permission denied (settings need root)", name);
+		errmsg("%s%s: permission denied (settings need root)", w, name);
 		break;
 	case EINVAL:
 	case ERANGE:
-		errmsg("%s: the kernel rejects '%s' (%s)", name, value, strerror(err));
+		errmsg("%s%s: the kernel rejects '%s' (%s)", w, name, value, strerror(err));
 		break;
 	case EBUSY:
-		errmsg("%s: cannot change while merged pages exist; run 'samepagectl unmerge' first",
-		       name);
+		errmsg("%s%s: cannot change while merged pages exist; run 'samepagectl unmerge' first",
+		       w, name);
 		break;
 	default:
-		errmsg("%s=%s: %s", name, value, strerror(err));
+		errmsg("%s%s=%s: %s", w, name, value, strerror(err));
 	}
 	return 1;
+}
+
+int write_knob(const char *name, const char *value)
+{
+	return write_knob_at(NULL, name, value);
 }
 
 int parse_u64(const char *s, __u64 *v)

@@ -28,6 +28,9 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "the tracked processes" },
 	{ "top", cmd_top, "live view" },
 	{ "unmerge", cmd_unmerge, "give every merged page back (run=2)" },
+	{ "wait", cmd_wait, "wait until merging settles or N pages merged" },
+	{ "metrics", cmd_metrics, "counters in Prometheus text format" },
+	{ "apply-config", cmd_apply_config, "apply /etc/samepage.conf (all or nothing)" },
 	{ "version", cmd_version, "versions of samepagectl and the module" },
 };
 
@@ -101,7 +104,7 @@ static int usage(FILE *out, int rc)
 	fprintf(out, "usage: %s COMMAND [ARGS...]   (%s COMMAND --help for more)\n\n"
 		"commands:\n", progname, progname);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].help);
+		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].help);
 	return rc;
 }
 
