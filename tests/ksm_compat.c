@@ -49,6 +49,7 @@ static long merging_pages(pid_t pid)
 static void drain_batches(void)
 {
 	set_knob_in("", "/proc/sys/vm/compact_memory", "1");	/* lru_add_drain_all() */
+	set_knob_in("", "/proc/sys/vm/stat_refresh", "1");	/* fold per-CPU vmstat */
 }
 
 static long meminfo(const char *field);
