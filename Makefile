@@ -48,7 +48,7 @@ build/samepagectl: $(CTL_DEPS)
 # initramfs, which has no libc.
 tests: $(TEST_BINS)
 
-build/tests/%: tests/%.c tests/tap.h tests/sp.h tests/knob.h tests/cg.h include/uapi/linux/samepage.h
+build/tests/%: tests/%.c tests/tap.h tests/sp.h tests/knob.h tests/shell.h tests/cg.h include/uapi/linux/samepage.h
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS_USER) -static -pthread -o $@ $< -lutil
 

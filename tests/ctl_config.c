@@ -11,29 +11,8 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include "sp.h"
+#include "shell.h"
 
-static char out[1 << 14];
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	FILE *p;
-	size_t n;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strcat(cmd, " 2>&1");
-	p = popen(cmd, "r");
-	if (!p)
-		tap_bail("popen: %s", strerror(errno));
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 #define CONF "/tmp/samepage.conf"
 

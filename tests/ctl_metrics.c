@@ -14,28 +14,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include "sp.h"
+#include "shell.h"
 
-static char out[1 << 16];
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	FILE *p;
-	size_t n;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	if (!p)
-		tap_bail("popen: %s", strerror(errno));
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* The sample "NAME{LABELS} VALUE" of @out whose name+labels is @series, or NULL. */
 static const char *value_of(const char *text, const char *series)
@@ -216,12 +196,12 @@ int main(void)
 	}
 	if (read(sync[0], &c, 1) != 1)
 		tap_bail("child did not start");
-	if (sh("samepagectl merge %d %lu %lu", pid, (unsigned long)buf,
+	if (sh_stdout("samepagectl merge %d %lu %lu", pid, (unsigned long)buf,
 	       (unsigned long)(NPAGES * page_size)))
 		tap_bail("merge failed: %s", out);
 	run_passes(SP_TREE, 2);	/* the breakdown of a full pass; then samepaged stops */
 
-	tap_ok(sh("samepagectl metrics") == 0, "metrics: exit 0");
+	tap_ok(sh_stdout("samepagectl metrics") == 0, "metrics: exit 0");
 	strcpy(first, out);
 	tap_ok(families_well_formed(out), "every family has one HELP and one TYPE before its samples");
 	every_file(out);
@@ -263,7 +243,7 @@ int main(void)
 	       "tracked processes, hooks and advisor mode are there");
 
 	mkdir("/tmp/tf", 0755);
-	tap_ok(sh("samepagectl metrics --output /tmp/tf/samepage.prom && cat /tmp/tf/samepage.prom") == 0 &&
+	tap_ok(sh_stdout("samepagectl metrics --output /tmp/tf/samepage.prom && cat /tmp/tf/samepage.prom") == 0 &&
 	       !strcmp(out, first), "--output FILE holds the same text");
 	d = opendir("/tmp/tf");
 	while (d && (de = readdir(d)))
@@ -275,7 +255,7 @@ int main(void)
 		closedir(d);
 	tap_ok(ok && !stat("/tmp/tf/samepage.prom", &sb) && (sb.st_mode & 07777) == 0644,
 	       "no temporary file left, mode 0644");
-	ok = sh("samepagectl metrics --output /no/such/dir/x.prom 2>&1") == 1 &&
+	ok = sh_stdout("samepagectl metrics --output /no/such/dir/x.prom 2>&1") == 1 &&
 	     strstr(out, "cannot create /no/such/dir/x.prom.");
 	tap_ok(ok, "an unwritable --output: exit 1, '%s'", strtok(out, "\n"));
 

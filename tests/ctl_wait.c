@@ -7,30 +7,8 @@
  */
 #include <stdarg.h>
 #include "sp.h"
+#include "shell.h"
 
-static char out[1 << 14];
-
-/* Run a shell command; its stdout+stderr in out[], its exit status back. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	FILE *p;
-	size_t n;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strcat(cmd, " 2>&1");
-	p = popen(cmd, "r");
-	if (!p)
-		tap_bail("popen: %s", strerror(errno));
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static double now(void)
 {
