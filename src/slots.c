@@ -451,7 +451,7 @@ int sp_register(struct mm_struct *mm, struct pid *pid, unsigned long start,
 	int err = 0;
 
 	if (end) {
-		r = kzalloc(sizeof(*r), GFP_KERNEL);
+		r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 		if (!r)
 			return -ENOMEM;
 		r->start = start;
@@ -492,7 +492,7 @@ static int cut_ranges(struct sp_mm_slot *slot, unsigned long start,
 		if (r->end <= start || r->start >= end)
 			continue;
 		if (r->start < start && r->end > end) {
-			tail = kzalloc(sizeof(*tail), GFP_KERNEL);
+			tail = kzalloc(sizeof(*tail), GFP_KERNEL_ACCOUNT);
 			if (!tail)
 				return -ENOMEM;
 			tail->start = end;
