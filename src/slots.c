@@ -656,7 +656,8 @@ int __sp_register(struct mm_struct *mm, struct pid *pid, struct sp_range *r)
 /* A new registered range [@start, @end), or NULL without memory. */
 struct sp_range *sp_range_new(unsigned long start, unsigned long end)
 {
-	struct sp_range *r = kzalloc(sizeof(*r), GFP_KERNEL);
+	/* charged to the caller: an unprivileged flood of ranges meets its memcg */
+	struct sp_range *r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 
 	if (r) {
 		r->start = start;
@@ -726,7 +727,7 @@ static int cut_ranges(struct sp_mm_slot *slot, unsigned long start,
 		if (r->end <= start || r->start >= end)
 			continue;
 		if (r->start < start && r->end > end) {
-			tail = kzalloc(sizeof(*tail), GFP_KERNEL);
+			tail = kzalloc(sizeof(*tail), GFP_KERNEL_ACCOUNT);
 			if (!tail)
 				return -ENOMEM;
 			tail->start = end;

@@ -13,9 +13,14 @@
  *     cap (the flood reached it), and the process's MERGE_RANGE calls
  *     saved exactly the cap's number of pages.
  *  4. Root may still write 0 (no cap), and it reads back 0.
+ *  5. What a registration costs the kernel is charged to the caller: a
+ *     process of uid 1000 in a cgroup with memory.max=8M registering
+ *     single-page ranges (64 bytes of kernel memory each) is stopped by
+ *     its limit (ENOMEM, or an OOM kill in its cgroup) before 400000 of
+ *     them (25 MiB), and its cgroup never exceeds the limit.
  */
 #include <sys/syscall.h>
-#include "sp.h"
+#include "cg.h"
 
 #define CHUNK	(16L << 20)
 #define UID	1000
@@ -82,6 +87,53 @@ static void flood(struct shared *sh, long chunks)
 	_exit(0);
 }
 
+#define RANGES	400000
+
+static void range_flood(void)
+{
+	struct { volatile long done; volatile int err; } *st;
+	const char *cg;
+	long max;
+	int status;
+	pid_t pid;
+
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	if (st == MAP_FAILED)
+		tap_bail("mmap: %s", strerror(errno));
+	cg_init("sp_limits");
+	cg = cg_child("ranges", 1);
+	cg_must_write(cg, "memory.max", "8M");
+	sp_close_dev();
+	pid = fork();
+	if (!pid) {
+		if (cg_enter(cg) || setgid(UID) || setuid(UID))
+			_exit(3);
+		for (long i = 0; i < RANGES; i++) {
+			int err = sp_range(1, 0, (void *)((1UL << 30) + i * 2 * page_size),
+					   page_size);
+
+			if (err) {
+				st->err = err;
+				_exit(0);
+			}
+			st->done = i + 1;
+		}
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	max = cg_read(cg, "memory.peak", NULL);
+	tap_ok(st->done < RANGES &&
+	       ((WIFEXITED(status) && st->err == -ENOMEM) ||
+		(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) &&
+	       cg_read(cg, "memory.events", "max") > 0,
+	       "uid 1000 in an 8M cgroup registers %ld ranges, then %s (memory.peak %ld KiB)",
+	       st->done, WIFSIGNALED(status) ? "is OOM-killed in its cgroup" :
+	       st->err == -ENOMEM ? "gets ENOMEM" : "goes on", max >> 10);
+	cg_rmdir(cg);
+	cg_rmdir(cg_parent);
+}
+
 int main(void)
 {
 	struct shared *sh;
@@ -89,7 +141,7 @@ int main(void)
 	int err, status;
 	pid_t pid;
 
-	sp_test_init(4);
+	sp_test_init(5);
 	sp_reset();
 	err = reload();
 	want = meminfo_kb("MemTotal") * 1024 / page_size / 4;
@@ -141,6 +193,7 @@ int main(void)
 		snprintf(v, sizeof(v), "%ld", cap);
 		must_set(SP_TREE, "max_kernel_pages", v);
 	}
+	range_flood();
 	sp_restore();
 	return tap_done();
 }
