@@ -62,12 +62,14 @@ if [ -n "${PEER_SIZE_MB:-}" ]; then
 fi
 
 save() {	# save DIR FILE: the writable knobs of DIR and their values
+	local k
 	: >"$2"
 	for k in run $KNOBS; do
 		[ -w "$1/$k" ] && echo "$k $(cat "$1/$k")" >>"$2"
 	done
 }
 restore() {	# restore DIR FILE: run=2 (unmerge all), the knobs, then run
+	local k v
 	echo 2 >"$1/run" || echo "# ksm_peer: $1/run=2 failed"
 	while read -r k v; do
 		[ "$k" = run ] && continue
@@ -80,7 +82,7 @@ restore() {	# restore DIR FILE: run=2 (unmerge all), the knobs, then run
 # run_prog MODE NAME CMD...: run CMD from $T with a time limit; its output
 # to $T/MODE.NAME.out (and the console, as comments); status to .rc
 run_prog() {
-	m=$1 n=$2
+	local m=$1 n=$2 t0
 	shift 2
 	t0=$(date +%s)
 	(cd $T && ./ptyrun "$TMO" "$@") >"$T/$m.$n.out" 2>&1
@@ -91,6 +93,7 @@ run_prog() {
 
 # ksm_tests_result MODE NAME: "pass|skip|fail<TAB>reason" for one invocation
 ksm_tests_result() {
+	local rc
 	rc=$(cat "$T/$1.$2.rc")
 	awk -v rc="$rc" -v tmo="$TMO" '
 		/^# / { sub(/^# /, ""); if ($0 !~ /^(Totals|Planned)/ && $0 != "") last = $0 }
@@ -112,6 +115,7 @@ ksm_tests_result() {
 # lines from the first announcement to that child's "# Totals:" are the
 # child's and are left out.
 functional_results() {
+	local rc
 	rc=$(cat "$T/$1.functional.rc")
 	awk -v rc="$rc" -v tmo="$TMO" -v cases="$DIR/functional_cases" '
 		BEGIN { while ((getline c <cases) > 0) order[++n] = c }
@@ -128,6 +132,7 @@ functional_results() {
 		line ~ /^# \[RUN\] / {
 			c = runname(line)
 			if (count[c] > 1 && !seen[c]++) { child = 1; childof = cur; next }
+			if (cur != "" && !(cur in res)) last[cur] = msg
 			cur = c; msg = ""; next
 		}
 		line ~ /^(not )?ok [0-9]+/ && cur != "" && !(cur in res) {
@@ -142,9 +147,10 @@ functional_results() {
 		next_run != "" {
 			c = next_run
 			if (count[c] > 1 && !seen[c]++) { child = 1; childof = cur }
-			else { cur = c; msg = "" }
+			else { if (cur != "" && !(cur in res)) last[cur] = msg; cur = c; msg = "" }
 		}
 		END {
+			if (cur != "" && !(cur in res)) last[cur] = msg
 			for (i = 1; i <= n; i++) {
 				c = order[i]
 				if (c in res)
@@ -152,7 +158,8 @@ functional_results() {
 				else if (rc == 137)
 					print c "\tfail\tno result: killed after " tmo " s"
 				else
-					print c "\tfail\tno result (exit " rc ")"
+					print c "\tfail\tno result (exit " rc ")" \
+						(last[c] != "" ? ", last said: " last[c] : "")
 			}
 			if (childof != "")
 				print "# ksm_peer: a child of " childof " ran the remaining cases itself; its lines are not counted" >"/dev/stderr"
@@ -160,9 +167,8 @@ functional_results() {
 }
 
 run_mode() {	# run_mode MODE: every program; results to $T/MODE.res
-	m=$1
+	local m=$1 i=0 args r
 	: >"$T/$m.res"
-	i=0
 	while read -r args; do
 		i=$((i + 1))
 		restore $K "$T/knobs.now"
@@ -170,7 +176,7 @@ run_mode() {	# run_mode MODE: every program; results to $T/MODE.res
 		run_prog "$m" "t$i" ./ksm_tests $args
 		r=$(ksm_tests_result "$m" "t$i")
 		printf 'ksm_tests %s\t%s\n' "$args" "$r" >>"$T/$m.res"
-		if [ "$m" = samepage ] && [ "${r%%	*}" != pass ]; then
+		if [ "${r%%	*}" != pass ]; then
 			# for the diagnosis only: the same run with ksm_tests' -d,
 			# which prints the counters it judged by (the log has it)
 			restore $K "$T/knobs.now"
