@@ -157,6 +157,9 @@ functional_results() {
 					print c "\t" res[c] "\t" why[c]
 				else if (rc == 137)
 					print c "\tfail\tno result: killed after " tmo " s"
+				else if (c == childof)
+					print c "\tfail\tno result: its child ran the remaining cases" \
+						" itself and exited non-zero (it inherits the failures before it)"
 				else
 					print c "\tfail\tno result (exit " rc ")" \
 						(last[c] != "" ? ", last said: " last[c] : "")
