@@ -178,14 +178,16 @@ run_mode() {	# run_mode MODE: every program; results to $T/MODE.res
 		# shellcheck disable=SC2086
 		run_prog "$m" "t$i" ./ksm_tests $args
 		r=$(ksm_tests_result "$m" "t$i")
-		printf 'ksm_tests %s\t%s\n' "$args" "$r" >>"$T/$m.res"
 		if [ "${r%%	*}" != pass ]; then
 			# for the diagnosis only: the same run with ksm_tests' -d,
-			# which prints the counters it judged by (the log has it)
+			# which prints the counters it judged by (the log has it);
+			# its outcome is only mentioned, the first run's counts
 			restore $K "$T/knobs.now"
 			# shellcheck disable=SC2086
 			run_prog "$m-debug" "t$i" ./ksm_tests $args -d
+			r="$r; a rerun with -d: $(ksm_tests_result "$m-debug" "t$i" | cut -f1)"
 		fi
+		printf 'ksm_tests %s\t%s\n' "$args" "$r" >>"$T/$m.res"
 	done <$T/invocations
 	restore $K "$T/knobs.now"
 	run_prog "$m" functional ./ksm_functional_tests
