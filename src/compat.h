@@ -21,6 +21,20 @@
 #endif
 
 /*
+ * Split a large folio to order 0, keeping the caller's lock and reference
+ * on the page passed: (page, list, new_order) on 6.8+ (out of line as
+ * __split_huge_page_to_list_to_order() in 7.x), (page, list) before; the
+ * third argument is then ignored. None is exported.
+ */
+#if defined(SP_HAVE___SPLIT_HUGE_PAGE_TO_LIST_TO_ORDER)
+#define SP_SPLIT_SYM		"__split_huge_page_to_list_to_order"
+#elif defined(SP_HAVE_SPLIT_HUGE_PAGE_TO_LIST_TO_ORDER)
+#define SP_SPLIT_SYM		"split_huge_page_to_list_to_order"
+#else
+#define SP_SPLIT_SYM		"split_huge_page_to_list"
+#endif
+
+/*
  * PTE map+lock: inline on 6.1 (nothing to resolve); an inline wrapper around
  * the unexported __pte_offset_map_lock on 6.5+; the out-of-line, unexported
  * pte_offset_map_lock itself on 7.x.
@@ -83,6 +97,36 @@ static inline void sp_dec_anon_rss(struct mm_struct *mm)
 	percpu_counter_add(&mm->rss_stat[MM_ANONPAGES], -1);
 #else
 	atomic_long_dec(&mm->rss_stat.count[MM_ANONPAGES]);
+#endif
+}
+
+/*
+ * The kernel's per-mm KSM counters that /proc/PID/ksm_stat shows:
+ * ksm_merging_pages and ksm_rmap_items (plain fields, 6.1+), and
+ * ksm_zero_pages (an atomic, 6.10+).
+ */
+static inline void sp_mm_ksm_zero_add(struct mm_struct *mm, long d)
+{
+#ifdef SP_HAVE_MM_KSM_ZERO_PAGES
+	atomic_long_add(d, &mm->ksm_zero_pages);
+#endif
+}
+
+static inline long sp_mm_ksm_zero_read(struct mm_struct *mm)
+{
+#ifdef SP_HAVE_MM_KSM_ZERO_PAGES
+	return atomic_long_read(&mm->ksm_zero_pages);
+#else
+	return 0;
+#endif
+}
+
+static inline void sp_mm_ksm_counts_add(struct mm_struct *mm, long merging,
+					long items)
+{
+#ifdef CONFIG_KSM
+	mm->ksm_merging_pages += merging;
+	mm->ksm_rmap_items += items;
 #endif
 }
 

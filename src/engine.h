@@ -2,7 +2,40 @@
 /*
  * The merge engine's objects, shared by scan.c (the kthread and the cursor),
  * tree.c (hash-first stable and unstable trees) and merge.c (kpages and PTE
- * replacement). Everything here is protected by samepage_engine.lock.
+ * replacement). Everything here is protected by samepage_engine.lock,
+ * except where a field says otherwise.
+ *
+ * Locking, outermost first (a lock is only ever taken with locks above it
+ * held, never below):
+ *
+ *  samepage_knobs.lock (mutex)   run and advisor_mode changes (run=2
+ *                                unmerges under it)
+ *  samepage_engine.lock (mutex)  the slot list and the writers of the slot
+ *                                hash, every slot's ranges, rmap_items and
+ *                                counts, both trees, the kpage list, the
+ *                                cursor, the counters (but the atomics)
+ *  mm->mmap_lock (rwsem)         read: a walk or unmerge of that mm; write:
+ *                                mmu_notifier_get() in slot_add(). A
+ *                                partner's mm is only ever trylocked, with
+ *                                the scanned mm's lock held. The madvise and
+ *                                prctl hooks run with it held for write and
+ *                                therefore never take the engine lock.
+ *  ksm_thread_mutex (in-tree's)  sp_publish_counts(); never with an mmap
+ *                                lock held (ksmd takes mmap locks under it)
+ *  folio locks                   the scanned page (trylock), then the
+ *                                kpage; a partner's page (trylock) after
+ *                                the scanned one was unlocked
+ *  PMD and PTE locks (spinlocks) inside an mmu notifier range
+ *  slot->items' xa_lock          rmap_item lookup without the engine lock
+ *                                and the zero flag (sp_set_zero()); taken
+ *                                inside the PTL by the do_wp_page kprobe,
+ *                                never the other way round
+ *  slot->unmapped_lock,          leaves: taken from notifiers and hooks,
+ *  inherit.c's pending_lock      nothing nested inside
+ *
+ * RCU: the slot hash is read under rcu_read_lock() by the hooks and
+ * notifiers; a slot is freed after a grace period. Counters read by sysfs
+ * without the lock use READ_ONCE() and may be a moment old, as in-tree.
  */
 #ifndef SAMEPAGE_ENGINE_H
 #define SAMEPAGE_ENGINE_H
@@ -14,7 +47,15 @@
 #include <linux/rbtree.h>
 #include <linux/xarray.h>
 #include <linux/mm_types.h>
+#include <linux/gfp.h>
 #include <uapi/linux/samepage.h>
+
+/*
+ * Allocations of the scan and merge paths, made under the engine lock and
+ * an mmap lock: fail rather than reclaim hard or OOM-kill a process for
+ * memory meant to save memory (in-tree KSM does the same).
+ */
+#define SP_GFP_SCAN	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
 
 /*
  * Trees are ordered by (nid, hash). nid is the page's NUMA node when
@@ -52,17 +93,25 @@ struct sp_stable_node {
  * @key: node and content hash at the previous visit (volatility test)
  * @node: the stable node this address was merged into, or NULL
  * @nlink: in @node->items
- * @rb: in samepage_engine.unstable while @unstable and @seq is this pass
- * @seq: full_scans value of the pass whose unstable tree holds @rb
+ * @rb: in samepage_engine.unstable while @unstable and @seq is the tree's
+ *	generation (tree.c)
+ * @seq: generation of the unstable tree that @rb was inserted into
  * @slot: owner, for the unstable-tree partner lookup
  * @addr: user address (page aligned)
  * @unstable: counted in pages_unshared
  * @seen: @key is valid
- * @zero: samepage mapped the shared zero page here (ksm_zero_pages)
+ * @zero: samepage mapped the shared zero page here (ksm_zero_pages);
+ *	changes under the slot's xa_lock (sp_set_zero())
  * @age: visits so far, saturating (smart scan)
  * @remaining_skips: visits still to skip before the next real one
  * @cooldown: visits still treated as volatile after a quick COW break
  * @merged_at: full_scans when the address was last merged
+ * @in_thp: a subpage of a PMD-mapped THP at its last visit
+ * @thp_hits: for the first subpage of a PMD-mapped THP: how many of its
+ *	subpages have a partner in unstable generation @thp_gen (scan.c)
+ * @thp_gen: the generation @thp_hits counts in
+ * @thp_hit_gen: the generation in which this subpage of a PMD-mapped THP
+ *	was counted in its THP's @thp_hits
  */
 struct sp_rmap_item {
 	struct sp_key key;
@@ -75,9 +124,13 @@ struct sp_rmap_item {
 	bool unstable;
 	bool seen;
 	bool zero;
+	bool in_thp;
 	u8 age;
 	u8 remaining_skips;
 	u8 cooldown;
+	u16 thp_hits;
+	u32 thp_gen;
+	u32 thp_hit_gen;
 	unsigned long merged_at;
 };
 
@@ -109,7 +162,11 @@ struct sp_range {
  * @pid: tgid that registered, for listings
  * @rmap_items: its items (ksm_stat ksm_rmap_items)
  * @merging: its items that map a kpage (ksm_merging_pages)
- * @zero: its items that map a samepage zero page (ksm_zero_pages)
+ * @zero: its items that map a samepage zero page (ksm_zero_pages);
+ *	atomic: also given back by paths without the engine lock
+ * @publish: @mm's KSM fields include samepage's counts (proc_ksm_stat)
+ * @pub_merging: the part of @merging published to mm->ksm_merging_pages
+ * @pub_items: the part of @rmap_items published to mm->ksm_rmap_items
  * @full_scans: passes completed over it
  * @why_cur: outcomes of the pass under way (enum samepage_why)
  * @why_last: outcomes of the last completed pass
@@ -130,7 +187,10 @@ struct sp_mm_slot {
 	pid_t pid;
 	unsigned long rmap_items;
 	unsigned long merging;
-	unsigned long zero;
+	atomic_long_t zero;
+	bool publish;
+	unsigned long pub_merging;
+	unsigned long pub_items;
 	unsigned long full_scans;
 	u64 why_cur[SAMEPAGE_WHY_NR];
 	u64 why_last[SAMEPAGE_WHY_NR];
@@ -146,10 +206,11 @@ struct sp_counters {
 	unsigned long full_scans;
 	unsigned long stable_node_chains;
 	unsigned long stable_node_dups;
-	unsigned long ksm_zero_pages;
+	atomic_long_t ksm_zero_pages;	/* atomic: see sp_mm_slot.zero */
 	unsigned long kernel_pages_allocated;
 	unsigned long hash_collisions;
-	unsigned long pages_skipped_thp;
+	unsigned long pages_skipped_thp;	/* subpages of THPs left whole */
+	unsigned long thp_split;	/* huge pages split to merge */
 	unsigned long pages_skipped;	/* by smart scan */
 	unsigned long pass_visited;	/* addresses seen in this pass */
 	unsigned long last_pass_visited;
@@ -190,6 +251,7 @@ struct sp_rmap_item *sp_unstable_next(struct sp_rmap_item *item);
 void sp_unstable_insert(struct sp_rmap_item *item);
 void sp_unstable_erase(struct sp_rmap_item *item);
 void sp_unstable_reset(void);
+unsigned long sp_unstable_gen(void);
 
 /* alloc.c: the slab caches (named like in-tree KSM's, see /proc/slabinfo) */
 extern struct kmem_cache *sp_item_cache;
@@ -199,6 +261,11 @@ int sp_caches_init(void);
 void sp_caches_exit(void);
 
 /* merge.c */
+/*
+ * What sp_get_anon_page() found: an anonymous page mapped by a PTE (maybe a
+ * subpage of a large folio), the shared zero page, a PMD-mapped THP (its
+ * subpage at the address), no page table at all, or nothing mergeable.
+ */
 enum sp_pte_kind { SP_PTE_NONE, SP_PTE_NO_TABLE, SP_PTE_ANON, SP_PTE_ZERO, SP_PTE_HUGE };
 
 int sp_merge_init(void);
@@ -233,6 +300,7 @@ int sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 		     unsigned long end);
 int __sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 		       unsigned long end);
+bool sp_vma_may_hold_merged(struct vm_area_struct *vma);
 
 /* slots.c */
 struct sp_mm_slot *sp_find_slot(struct mm_struct *mm);
@@ -254,8 +322,16 @@ struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr);
 void sp_drop_item(struct sp_rmap_item *item);
 void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end);
 void sp_set_zero(struct sp_rmap_item *item, bool zero);
+void sp_zero_gone(struct mm_struct *mm, unsigned long addr);
+long sp_zero_pages(void);
+void sp_publish_counts(struct sp_mm_slot *slot);
+void sp_fork_fixup(struct mm_struct *parent, struct mm_struct *child, bool in_ksm_fork);
+bool sp_slot_publishes(struct sp_mm_slot *slot);
+struct sp_range *sp_range_new(unsigned long start, unsigned long end);
+int __sp_register(struct mm_struct *mm, pid_t pid, struct sp_range *r);
 int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
 		unsigned long end);
+int sp_register_follow(struct mm_struct *mm, pid_t pid);
 int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end);
 int sp_unmerge_all(void);
 void sp_slots_exit(void);
@@ -280,6 +356,7 @@ ssize_t sp_hooks_show(char *buf);
 /* inherit.c: whole-process registrations follow fork and exec */
 bool sp_inherits(struct mm_struct *mm);
 void sp_inherit(struct mm_struct *mm, pid_t pid);
+void sp_queue_follow(struct mm_struct *mm, pid_t pid);
 void sp_inherit_exit(void);
 
 /* notify.c: an mmu notifier on every tracked mm */

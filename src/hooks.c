@@ -4,13 +4,19 @@
  * what it learns is handed to the engine without blocking.
  *
  *  cow_breaks     kprobe on do_wp_page(): a write fault on a kpage is a
- *                 write that breaks a merged page (counted, traced).
+ *                 write that breaks a merged page (counted, traced); one
+ *                 on samepage's zero page takes it out of ksm_zero_pages
+ *                 at once, as in-tree does (not on PREEMPT_RT, where the
+ *                 handler may not take the spinlock: the next pass does).
+ *  follow_madvise kprobe on __ksm_enter(): MADV_MERGEABLE or
+ *                 PR_SET_MEMORY_MERGE opts a process in at the call.
  *  unmerge_madvise  ftrace on ksm_madvise(): MADV_UNMERGEABLE unmerges
  *                 samepage's pages of the range before madvise() returns.
  *  unmerge_prctl  ftrace on ksm_disable_merge_any(): the same for
  *                 PR_SET_MEMORY_MERGE=0 (6.4+), over the whole process.
  *  inherit_fork   tracepoint sched_process_fork: a child of a process
- *                 registered whole is registered whole.
+ *                 registered whole is registered whole; a child that
+ *                 in-tree KSM made mergeable is followed.
  *  inherit_exec   kprobe on begin_new_exec(): so is the new mm of an exec.
  *
  * The two unmerge hooks need the caller's sleepable context (they fault
@@ -55,9 +61,15 @@ static int wp_page_pre(struct kprobe *p, struct pt_regs *regs)
 
 	if (vmf->flags & FAULT_FLAG_UNSHARE)
 		return 0;	/* samepage's own unmerging, not a write */
+	if (!pte_present(vmf->orig_pte))
+		return 0;
 	pfn = pte_pfn(vmf->orig_pte);
-	if (pte_present(vmf->orig_pte) && pfn_valid(pfn) &&
-	    sp_is_kpage(pfn_to_page(pfn))) {
+	if (is_zero_pfn(pfn)) {
+		if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+			sp_zero_gone(vmf->vma->vm_mm, vmf->address & PAGE_MASK);
+		return 0;
+	}
+	if (pfn_valid(pfn) && sp_is_kpage(pfn_to_page(pfn))) {
 		atomic_long_inc(&cow_breaks);
 		trace_cow_break(vmf->vma->vm_mm, vmf->address);
 	}
@@ -75,14 +87,39 @@ static int new_exec_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+/* __ksm_enter(struct mm_struct *mm): an mm opts in to (in-tree) KSM. */
+static int ksm_enter_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct mm_struct *mm = (struct mm_struct *)regs->di;
+
+	if (!mm)
+		return 0;
+	/* inside ksm_fork(): a mergeable parent's child (queued at the fork) */
+	if (mm != current->mm) {
+		if (current->mm)
+			sp_fork_fixup(current->mm, mm, true);
+		return 0;
+	}
+	/* madvise() and prctl() on the caller's mm */
+	if (READ_ONCE(samepage_knobs.follow_madvise))
+		sp_queue_follow(mm, task_tgid_nr(current));
+	return 0;
+}
+
 static void fork_probe(void *data, struct task_struct *parent,
 		       struct task_struct *child)
 {
 	struct mm_struct *mm = child->mm;
 
 	/* threads and vfork share the parent's mm: nothing new */
-	if (mm && mm != parent->mm && parent->mm && sp_inherits(parent->mm))
+	if (!mm || mm == parent->mm || !parent->mm)
+		return;
+	if (!sp_mm_ksm_mergeable(mm))	/* else done inside ksm_fork() */
+		sp_fork_fixup(parent->mm, mm, false);
+	if (sp_inherits(parent->mm))
 		sp_inherit(mm, task_tgid_nr(child));
+	else if (sp_mm_ksm_mergeable(mm) && READ_ONCE(samepage_knobs.follow_madvise))
+		sp_queue_follow(mm, task_tgid_nr(child));
 }
 
 /* In-flight ftrace wrappers, which unload waits for. */
@@ -167,6 +204,7 @@ static struct sp_hook hooks[] = {
 	  .orig = &samepage_ksyms.ksm_disable_merge_any },
 	{ "inherit_fork", "sched_process_fork", SP_TRACEPOINT, .probe = fork_probe },
 	{ "inherit_exec", "begin_new_exec", SP_KPROBE, .pre = new_exec_pre },
+	{ "follow_madvise", "__ksm_enter", SP_KPROBE, .pre = ksm_enter_pre },
 };
 
 static const char *const kind_names[] = {

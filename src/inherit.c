@@ -7,6 +7,10 @@
  * can have much memory. An mm stays "inheriting" while it waits in the
  * queue, so a child that forks or execs before its own registration lands
  * still passes it on.
+ *
+ * The same queue carries opt-ins through MADV_MERGEABLE and
+ * PR_SET_MEMORY_MERGE (follow requests), so that they take effect at the
+ * call, as in-tree, rather than when the next pass polls for them.
  */
 #define pr_fmt(fmt) "samepage: " fmt
 
@@ -20,6 +24,7 @@ struct sp_pending {
 	struct list_head list;
 	struct mm_struct *mm;	/* mmgrab()ed */
 	pid_t pid;
+	bool follow;		/* a follow request, not a whole registration */
 };
 
 static LIST_HEAD(pending);
@@ -49,13 +54,32 @@ bool sp_inherits(struct mm_struct *mm)
 		return true;
 	spin_lock_irqsave(&pending_lock, flags);
 	list_for_each_entry(p, &pending, list) {
-		if (p->mm == mm) {
+		if (p->mm == mm && !p->follow) {
 			whole = true;
 			break;
 		}
 	}
 	spin_unlock_irqrestore(&pending_lock, flags);
 	return whole;
+}
+
+/* Queue a request for @mm (any context); false without memory. */
+static bool queue_request(struct mm_struct *mm, pid_t pid, bool follow)
+{
+	struct sp_pending *p = kmalloc(sizeof(*p), GFP_ATOMIC | __GFP_NOWARN);
+	unsigned long flags;
+
+	if (!p)
+		return false;
+	mmgrab(mm);
+	p->mm = mm;
+	p->pid = pid;
+	p->follow = follow;
+	spin_lock_irqsave(&pending_lock, flags);
+	list_add_tail(&p->list, &pending);
+	spin_unlock_irqrestore(&pending_lock, flags);
+	queue_work(system_unbound_wq, &inherit_work);
+	return true;
 }
 
 /**
@@ -68,20 +92,21 @@ bool sp_inherits(struct mm_struct *mm)
  */
 void sp_inherit(struct mm_struct *mm, pid_t pid)
 {
-	struct sp_pending *p = kmalloc(sizeof(*p), GFP_ATOMIC | __GFP_NOWARN);
-	unsigned long flags;
-
-	if (!p) {
+	if (!queue_request(mm, pid, false))
 		pr_warn_once("out of memory: a child of a registered process is not registered\n");
-		return;
-	}
-	mmgrab(mm);
-	p->mm = mm;
-	p->pid = pid;
-	spin_lock_irqsave(&pending_lock, flags);
-	list_add_tail(&p->list, &pending);
-	spin_unlock_irqrestore(&pending_lock, flags);
-	queue_work(system_unbound_wq, &inherit_work);
+}
+
+/**
+ * sp_queue_follow() - follow @mm's VM_MERGEABLE areas, soon
+ * @mm: an address space that has just opted in to KSM
+ * @pid: the tgid it belongs to
+ *
+ * Any context. Without memory, the next pass's poll finds it
+ * (sp_discover_madvised()).
+ */
+void sp_queue_follow(struct mm_struct *mm, pid_t pid)
+{
+	queue_request(mm, pid, true);
 }
 
 /* The oldest request, left queued (so still inheriting) until done. */
@@ -113,7 +138,8 @@ static void inherit_workfn(struct work_struct *work)
 
 	while ((p = first_pending())) {
 		if (mmget_not_zero(p->mm)) {	/* else it is gone already */
-			int err = sp_register(p->mm, p->pid, 0, 0);
+			int err = p->follow ? sp_register_follow(p->mm, p->pid) :
+				  sp_register(p->mm, p->pid, 0, 0);
 
 			if (err && err != -EEXIST)
 				pr_warn_ratelimited("cannot register child %d: %d\n",

@@ -35,11 +35,6 @@ static const struct ksym_desc ksym_descs[] = {
 #undef SP_KSYM_DESC
 };
 
-/* GCC clones a static function under these suffixes; try them in turn. */
-static const char *const clone_suffixes[] = {
-	"", ".isra.0", ".constprop.0", ".part.0",
-};
-
 static unsigned long kallsyms_lookup_name_addr __ro_after_init;
 
 static unsigned long find_kallsyms_lookup_name(void)
@@ -60,27 +55,20 @@ static unsigned long find_kallsyms_lookup_name(void)
 }
 
 /**
- * lookup_symbol() - address of @name or of one of its compiler clones
+ * lookup_symbol() - address of @name
  * @name: symbol name as in /proc/kallsyms
  *
- * Return: the address, or 0 when neither @name nor a clone of it exists.
+ * Exactly @name: never a compiler clone (.isra, .constprop, .part) of it.
+ * A clone has another calling convention, so calling one would corrupt
+ * memory; a function that exists only as a clone fails the load by name.
+ * (Probe targets are found by the kprobe and ftrace cores, not here.)
+ *
+ * Return: the address, or 0 when @name does not exist.
  */
 static unsigned long lookup_symbol(const char *name)
 {
-	char buf[KSYM_NAME_LEN];
-	unsigned long addr;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(clone_suffixes); i++) {
-		if (snprintf(buf, sizeof(buf), "%s%s", name, clone_suffixes[i]) >=
-		    sizeof(buf))
-			return 0;
-		addr = samepage_ibt_call(SP_A(buf), 0, 0, 0, 0, 0,
-					 kallsyms_lookup_name_addr);
-		if (addr)
-			return addr;
-	}
-	return 0;
+	return samepage_ibt_call(SP_A(name), 0, 0, 0, 0, 0,
+				 kallsyms_lookup_name_addr);
 }
 
 /**

@@ -37,6 +37,9 @@ struct task_struct;
 	X(ksm_run,		"ksm_run",			false)	\
 	X(ksm_madvise,		"ksm_madvise",			false)	\
 	X(ksm_disable_merge_any, "ksm_disable_merge_any",	false)	\
+	X(ksm_thread_mutex,	"ksm_thread_mutex",		false)	\
+	X(ksm_zero_pages,	"ksm_zero_pages",		false)	\
+	X(split_page,		SP_SPLIT_SYM,			true)	\
 	SP_PTE_LOCK_KSYM(X)
 
 struct samepage_ksyms {
@@ -84,6 +87,12 @@ unsigned long samepage_ibt_call(unsigned long a0, unsigned long a1,
 static inline bool sp_ptrace_may_access(struct task_struct *task, unsigned int mode)
 {
 	return (u8)SP_CALL2(ptrace_may_access, task, mode);
+}
+
+/* Split @page's large folio to order 0: 0, or a negative errno. */
+static inline int sp_split_huge_page(struct page *page)
+{
+	return (int)SP_CALL3(split_page, page, NULL, 0);
 }
 
 /* Address of a resolved data symbol, typed. */

@@ -64,17 +64,50 @@ struct sp_stable_node *sp_kpage_node(struct page *kpage)
 	return xa_load(&kpage_nodes, page_to_pfn(kpage));
 }
 
+/*
+ * The subpage at @addr of the THP that @pmd maps, referenced, checked under
+ * the PMD lock (the PMD may have been split or zapped since it was read).
+ */
+static enum sp_pte_kind get_huge_subpage(struct vm_area_struct *vma, pmd_t *pmd,
+					 unsigned long addr, struct page **pagep)
+{
+	enum sp_pte_kind kind = SP_PTE_NONE;
+	struct folio *folio;
+	struct page *page;
+	spinlock_t *ptl;
+	pmd_t pmde;
+
+	ptl = pmd_lock(vma->vm_mm, pmd);
+	pmde = *pmd;
+	if (!pmd_trans_huge(pmde) || !pmd_present(pmde)) {
+		/* split or zapped meanwhile: look again next time */
+		kind = pmd_present(pmde) ? SP_PTE_NONE : SP_PTE_NO_TABLE;
+		goto out;
+	}
+	page = pmd_page(pmde) + ((addr & ~HPAGE_PMD_MASK) >> PAGE_SHIFT);
+	folio = page_folio(page);
+	if (!folio_test_anon(folio))	/* the huge zero page, for one */
+		goto out;
+	folio_get(folio);
+	*pagep = page;
+	kind = SP_PTE_HUGE;
+out:
+	spin_unlock(ptl);
+	return kind;
+}
+
 /**
  * sp_get_anon_page() - what is mapped at @addr
  * @vma: VMA of @addr; caller holds the mmap lock
  * @addr: page-aligned user address
- * @pagep: out: for SP_PTE_ANON, the small anonymous page, referenced (the
- *	caller puts it)
+ * @pagep: out: for SP_PTE_ANON and SP_PTE_HUGE, the anonymous page mapped
+ *	at @addr, referenced (the caller puts it)
  * @pc: PMD cache of a walk under one mmap lock hold, or NULL
  *
- * Return: SP_PTE_ANON, SP_PTE_ZERO (the shared zero page), SP_PTE_HUGE (a
- * PMD-mapped THP or a large folio: not merged), SP_PTE_NO_TABLE (no page
- * table covers @addr: nothing in its whole PMD range) or SP_PTE_NONE
+ * Return: SP_PTE_ANON (a PTE maps the page: a small folio, or a subpage of
+ * a PTE-mapped large folio), SP_PTE_HUGE (the subpage at @addr of a
+ * PMD-mapped THP), SP_PTE_ZERO (the shared zero page), SP_PTE_NO_TABLE (no
+ * page table covers @addr: nothing in its whole PMD range) or SP_PTE_NONE
  * (nothing mergeable: not present, swapped, a KSM page, a special mapping).
  */
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
@@ -102,7 +135,7 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 		return SP_PTE_NO_TABLE;
 	pmde = sp_pmdp_get_lockless(pmd);
 	if (pmd_trans_huge(pmde))
-		return SP_PTE_HUGE;
+		return get_huge_subpage(vma, pmd, addr, pagep);
 	if (!pmd_present(pmde))
 		return SP_PTE_NO_TABLE;
 	ptep = sp_pte_offset_map_lock(mm, pmd, addr, ptl);
@@ -123,10 +156,6 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 	folio = page_folio(page);
 	if (!folio_test_anon(folio) || folio_test_ksm(folio))
 		goto out;
-	if (folio_test_large(folio)) {
-		kind = SP_PTE_HUGE;
-		goto out;
-	}
 	folio_get(folio);
 	*pagep = page;
 	kind = SP_PTE_ANON;
@@ -142,7 +171,7 @@ out:
  *
  * The kpage is set up under its folio lock as DESIGN.md 3 requires, then
  * left unlocked, on @src's NUMA node. Its content is not there yet: the
- * first sp_replace_page() with SP_REPLACE_FILL copies it in. It takes a
+ * first sp_replace_page() (with @fill) copies it in. It takes a
  * module reference, dropped when it is freed.
  *
  * Return: its stable node (not yet in the tree), or NULL.
@@ -157,13 +186,17 @@ struct sp_stable_node *sp_kpage_new(struct page *src, const struct sp_key *key)
 
 	if (max && e->c.kernel_pages_allocated >= max)
 		return NULL;
-	node = kmem_cache_zalloc(sp_node_cache, GFP_KERNEL);
+	node = kmem_cache_zalloc(sp_node_cache, SP_GFP_SCAN);
 	if (!node)
 		return NULL;
-	/* on the candidate's own node: merge_across_nodes=0 must keep it there */
-	kpage = alloc_pages_node(page_to_nid(src), GFP_HIGHUSER | __GFP_THISNODE, 0);
+	/*
+	 * On the candidate's own node: merge_across_nodes=0 must keep it
+	 * there. Never by reclaiming hard or OOM-killing (SP_GFP_SCAN).
+	 */
+	kpage = alloc_pages_node(page_to_nid(src), GFP_HIGHUSER | __GFP_THISNODE |
+				 __GFP_NORETRY | __GFP_NOWARN, 0);
 	if (!kpage || xa_err(xa_store(&kpage_nodes, page_to_pfn(kpage), node,
-				      GFP_KERNEL)))
+				      SP_GFP_SCAN)))
 		goto fail;
 	if (!try_module_get(THIS_MODULE)) {
 		xa_erase(&kpage_nodes, page_to_pfn(kpage));
@@ -391,6 +424,9 @@ static enum merged_kind merged_at(struct vm_area_struct *vma, unsigned long addr
 		kpage = sp_is_kpage(page);
 		put_page(page);
 		return kpage ? MERGED_KPAGE : MERGED_NONE;
+	case SP_PTE_HUGE:		/* a THP is never a kpage */
+		put_page(page);
+		return MERGED_NONE;
 	case SP_PTE_ZERO:
 		return sp_item_zero(vma->vm_mm, addr) ? MERGED_ZERO : MERGED_NONE;
 	case SP_PTE_NO_TABLE:
@@ -456,6 +492,8 @@ static int unmerge_addr(struct vm_area_struct *vma, unsigned long addr,
 			return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
 		if (!(ret & VM_FAULT_RETRY))
 			trace_unmerge(vma->vm_mm, addr);
+		if (kind == MERGED_ZERO && merged_at(vma, addr) != MERGED_ZERO)
+			sp_zero_gone(vma->vm_mm, addr);	/* counted at once */
 		cond_resched();
 	}
 	return 0;
@@ -504,6 +542,26 @@ int sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long en
 }
 
 /**
+ * sp_vma_may_hold_merged() - can @vma map a kpage or samepage's zero page?
+ * @vma: the VMA
+ *
+ * Unmerge must reach every VMA where samepage has merged pages, whatever
+ * the VMA has become since the merge: mlock, uffd-wp registration,
+ * mprotect (even PROT_NONE), MADV_DONTFORK/WIPEONFORK and the like do not
+ * take the pages away. Only what can never have been eligible is left out:
+ * VMAs without anonymous pages, shared, hugetlb and PFN/IO mappings (no
+ * VMA becomes one of those after the fact).
+ *
+ * Return: true if its addresses must be checked.
+ */
+bool sp_vma_may_hold_merged(struct vm_area_struct *vma)
+{
+	return vma->anon_vma &&
+	       !(vma->vm_flags & (VM_SHARED | VM_MAYSHARE | VM_HUGETLB |
+				  VM_PFNMAP | VM_IO | VM_MIXEDMAP));
+}
+
+/**
  * __sp_unmerge_range() - sp_unmerge_range() under the caller's mmap lock
  * @mm: the address space, whose mmap lock the caller holds (read or write)
  * @start: page-aligned start
@@ -525,7 +583,7 @@ int __sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long 
 	VMA_ITERATOR(vmi, mm, start);
 
 	for_each_vma_range(vmi, vma, end) {
-		if (!sp_vma_eligible(vma) || !vma->anon_vma)
+		if (!sp_vma_may_hold_merged(vma))
 			continue;
 		for (addr = max(vma->vm_start, start);
 		     addr < min(vma->vm_end, end) && !err; addr = next)

@@ -18,6 +18,7 @@
 #define SP_ADVISOR_NONE		0
 #define SP_ADVISOR_SCAN_TIME	1
 #define SP_DEFAULT_PAGES_TO_SCAN	100
+#define SP_DEFAULT_THP_MIN		64
 
 /**
  * struct samepage_knobs - tunables of /sys/kernel/mm/samepage
@@ -37,6 +38,14 @@
  * @advisor_min_pages_to_scan: lower bound it keeps to (default 500)
  * @advisor_max_pages_to_scan: upper bound (default 30000)
  * @advisor_target_scan_time: seconds a full pass should take (default 200)
+ * @thp_min_mergeable: subpages of a PMD-mapped THP that must have a partner
+ *	before it is split to merge them (1 = in-tree; default SP_DEFAULT_THP_MIN)
+ * @cow_cooldown_passes: a page written to within this many passes of its
+ *	merge waits as many visits before it merges again (default 0, as
+ *	in-tree: no wait)
+ * @proc_ksm_stat: add samepage's counts to the kernel's per-mm KSM fields
+ *	(/proc/PID/ksm_stat, ksm_merging_pages) of processes registered from
+ *	then on (default 1)
  * @lock: serialises run changes against each other (ksm_thread_mutex)
  *
  * Readers outside @lock use READ_ONCE(); every field has the in-tree default.
@@ -57,6 +66,9 @@ struct samepage_knobs {
 	unsigned long advisor_min_pages_to_scan;
 	unsigned long advisor_max_pages_to_scan;
 	unsigned long advisor_target_scan_time;
+	unsigned int thp_min_mergeable;
+	unsigned int proc_ksm_stat;
+	unsigned int cow_cooldown_passes;
 	struct mutex lock;
 };
 

@@ -53,11 +53,11 @@ module_param(hash_mask, ullong, 0600);
 MODULE_PARM_DESC(hash_mask, "testing: mask applied to content hashes (forces collisions)");
 
 /*
- * A merged page written to within this many passes of its merge is
- * fast-changing: it counts as volatile for as many visits before samepage
- * tries to merge it again, instead of merging and breaking it every pass.
+ * cow_cooldown_passes (default 0, in-tree's timing): a merged page written
+ * to within that many passes of its merge is fast-changing, and counts as
+ * volatile for as many visits before samepage tries to merge it again,
+ * instead of merging and breaking it every pass.
  */
-#define SP_FAST_COW_PASSES	4
 
 static struct task_struct *samepaged;
 static DECLARE_WAIT_QUEUE_HEAD(samepaged_wait);
@@ -97,8 +97,12 @@ int sp_vma_why(struct vm_area_struct *vma)
 		return SAMEPAGE_WHY_VMA_HUGETLB;
 	if (vma->vm_flags & (VM_PFNMAP | VM_IO | VM_MIXEDMAP))
 		return SAMEPAGE_WHY_VMA_IO;
-	if (vma->vm_flags & (VM_LOCKED | VM_LOCKONFAULT))
-		return SAMEPAGE_WHY_VMA_LOCKED;
+	/*
+	 * mlock()ed memory merges, as in-tree: a kpage mapped in a VM_LOCKED
+	 * VMA is mlocked by the rmap code (NR_MLOCK), munlocked when the
+	 * last locked mapping goes, and cleared when it is freed.
+	 * SAMEPAGE_WHY_VMA_LOCKED is no longer an outcome.
+	 */
 	if ((vma->vm_flags & other) || vma_is_dax(vma))
 		return SAMEPAGE_WHY_VMA_OTHER;
 	return -1;
@@ -145,8 +149,31 @@ static int merge_error_why(int err)
 }
 
 /*
+ * Split @page's large folio (the caller holds a reference on it and the
+ * folio lock): the PMD mapping, if any, becomes PTEs, and the lock and the
+ * reference stay with @page's new small folio. Return: as try_merge().
+ */
+static int split_locked(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	bool pmd_mapped = folio_test_pmd_mappable(folio);
+	int err = sp_split_huge_page(page);
+
+	if (err) {
+		folio_unlock(folio);
+		return err == -EBUSY || err == -EAGAIN ? SAMEPAGE_WHY_PINNED :
+			SAMEPAGE_WHY_RACE;
+	}
+	if (pmd_mapped)
+		samepage_engine.c.thp_split++;
+	return 0;
+}
+
+/*
  * Lock both pages and map @kpage (NULL: the zero page) at @addr if the
- * content is the same, or (@fill) fill the new @kpage from @page.
+ * content is the same, or (@fill) fill the new @kpage from @page. A page
+ * of a large folio is split off it first, as in-tree KSM does (the caller
+ * decided that the huge page may go: see scan_thp()).
  * Return: SAMEPAGE_WHY_MERGED, _PINNED, _RACE or DIFFERS.
  */
 static int try_merge(struct vm_area_struct *vma, unsigned long addr,
@@ -155,8 +182,16 @@ static int try_merge(struct vm_area_struct *vma, unsigned long addr,
 	struct folio *folio = page_folio(page);
 	int err;
 
+	if (kpage && folio == page_folio(kpage))
+		return SAMEPAGE_WHY_MERGED;	/* never: the callers check */
 	if (!folio_trylock(folio))
 		return SAMEPAGE_WHY_RACE;
+	if (folio_test_large(folio)) {
+		err = split_locked(page);
+		if (err)
+			return err;
+		folio = page_folio(page);
+	}
 	if (kpage)
 		folio_lock(page_folio(kpage));
 	err = sp_replace_page(vma, addr, page, kpage, fill);
@@ -166,8 +201,21 @@ static int try_merge(struct vm_area_struct *vma, unsigned long addr,
 	return err ? merge_error_why(err) : SAMEPAGE_WHY_MERGED;
 }
 
+/* Split the large folio that @page (referenced) belongs to. Return: as try_merge(). */
+static int split_thp(struct page *page)
+{
+	if (!folio_trylock(page_folio(page)))
+		return SAMEPAGE_WHY_RACE;
+	if (split_locked(page))
+		return SAMEPAGE_WHY_PINNED;	/* split_locked() unlocked it */
+	folio_unlock(page_folio(page));
+	return 0;
+}
+
 /* The partner could not be used and leaves the unstable tree. */
 #define PARTNER_GONE	(-1)
+/* The partner stays in its huge page for now (and in the unstable tree). */
+#define PARTNER_KEEP	(-3)
 
 /* Bytes at each end of two pages that must be equal before they merge. */
 #define SAMPLE_BYTES	64
@@ -196,6 +244,80 @@ static int partner_differs(struct page *ppage, const struct sp_key *key)
 		return PARTNER_GONE;
 	samepage_engine.c.hash_collisions++;
 	return SAMEPAGE_WHY_UNIQUE;
+}
+
+/*
+ * Huge pages (DESIGN.md 2.2). In-tree KSM splits a THP as soon as one of
+ * its subpages finds a twin, giving up the huge TLB entry for 4 KiB.
+ * samepage splits a PMD-mapped THP only once at least thp_min_mergeable of
+ * its subpages have a partner (1: in-tree's behaviour): a kpage of the same
+ * hash, a candidate of this pass with the same hash (inside the same huge
+ * page too), or the zero page with use_zero_pages. The memcmp() that every
+ * merge makes confirms each one.
+ *
+ * Partners are counted both ways. When scan_thp() visits a THP it counts
+ * its own subpages' partners; and each of its subpages that is found as a
+ * partner of another page (a candidate of another THP, or later, any page
+ * that meets it in the unstable tree) adds one to that other THP's count.
+ * The count lives in the rmap_item of the THP's first subpage
+ * (@thp_hits, for one unstable-tree generation); @thp_hit marks a subpage
+ * counted already. Two THPs with 100 equal subpages are therefore both
+ * split in the pass in which the second is visited; two with 10 (below a
+ * threshold of 64) both stay whole.
+ *
+ * PTE-mapped large folios (mTHP sizes, or THPs whose PMD was split) have
+ * no such count: one of their subpages that merges splits them, as
+ * in-tree. MERGE_RANGE follows the same rule.
+ */
+
+/* The rmap_item of the first subpage of @item's PMD-mapped THP, or NULL. */
+static struct sp_rmap_item *thp_head_item(struct sp_rmap_item *item)
+{
+	unsigned long haddr = item->addr & HPAGE_PMD_MASK;
+	struct sp_rmap_item *head = xa_load(&item->slot->items, haddr >> PAGE_SHIFT);
+	u32 gen = (u32)sp_unstable_gen();
+
+	if (head && head->thp_gen != gen) {
+		head->thp_gen = gen;
+		head->thp_hits = 0;
+	}
+	return head;
+}
+
+static unsigned int thp_threshold(void)
+{
+	return clamp_t(unsigned int, READ_ONCE(samepage_knobs.thp_min_mergeable), 1,
+		       HPAGE_PMD_NR);
+}
+
+/* @item, a subpage of a PMD-mapped THP, has a partner: count it once. */
+static void thp_credit(struct sp_rmap_item *item)
+{
+	u32 gen = (u32)sp_unstable_gen();
+	struct sp_rmap_item *head;
+
+	if (item->thp_hit_gen == gen)
+		return;
+	head = thp_head_item(item);
+	if (!head)
+		return;
+	item->thp_hit_gen = gen;
+	if (head->thp_hits < HPAGE_PMD_NR)
+		head->thp_hits++;
+}
+
+/*
+ * @partner, a subpage of a PMD-mapped THP, is the twin of the page being
+ * merged: may its THP be split now? It is credited with this partner
+ * first.
+ */
+static bool thp_may_split(struct sp_rmap_item *partner)
+{
+	struct sp_rmap_item *head;
+
+	thp_credit(partner);
+	head = thp_head_item(partner);
+	return head && head->thp_hits >= thp_threshold();
 }
 
 /**
@@ -238,11 +360,34 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 			goto out_unlock;
 	}
 	pvma = vma_lookup(pmm, partner->addr);
-	if (!pvma || !sp_vma_eligible(pvma) ||
-	    sp_get_anon_page(pvma, partner->addr, &ppage, NULL) != SP_PTE_ANON)
+	if (!pvma || !sp_vma_eligible(pvma))
 		goto out_unlock;
+	switch (sp_get_anon_page(pvma, partner->addr, &ppage, NULL)) {
+	case SP_PTE_ANON:
+		break;
+	case SP_PTE_HUGE:
+		if (thp_may_split(partner))
+			break;
+		why = PARTNER_KEEP;
+		goto out_page;
+	default:
+		goto out_unlock;
+	}
 	if (sp_is_kpage(ppage))
 		goto out_page;
+	if (page_folio(ppage) == page_folio(page)) {
+		/*
+		 * Twins inside one large folio (an mTHP): the partner's
+		 * reference would make the split fail, so split first.
+		 */
+		put_page(ppage);
+		why = split_thp(page);
+		if (why)
+			goto out_unlock;
+		why = PARTNER_GONE;
+		if (sp_get_anon_page(pvma, partner->addr, &ppage, NULL) != SP_PTE_ANON)
+			goto out_unlock;
+	}
 	if (!ends_equal(page, ppage)) {
 		why = partner_differs(ppage, &item->key);
 		goto out_page;
@@ -296,6 +441,8 @@ static int merge_unstable(struct vm_area_struct *vma, unsigned long addr,
 			return w;
 		if (w == PARTNER_GONE)
 			sp_unstable_erase(partner);
+		else if (w == PARTNER_KEEP)
+			why = SAMEPAGE_WHY_THP;	/* its twin stays huge */
 		else if (w != SAMEPAGE_WHY_UNIQUE)
 			why = w;	/* @page itself could not merge */
 	}
@@ -372,50 +519,67 @@ static bool smart_skip(struct sp_rmap_item *item)
 	return true;
 }
 
-/**
- * scan_page() - one visit of one address
- * @slot: its slot
- * @vma: its VMA (eligible; the mmap lock is held)
- * @addr: the address
- * @now: MERGE_RANGE: merge now, without waiting for the content to hold
- *	still for a pass, and without smart scan
- * @pc: the walk's PMD cache
- *
- * Return: the outcome, an enum samepage_why.
+/*
+ * Is @item's content new or changed since its last visit? Records the
+ * new key either way. A fast-changing page (written to soon after a merge)
+ * counts as changed for a few more visits.
  */
-static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
-		     unsigned long addr, bool now, struct sp_pmd_cache *pc)
+static bool content_moved(struct sp_rmap_item *item, const struct sp_key *key,
+			  bool now)
+{
+	if (item->cooldown && !now) {	/* fast-changing: not re-merged at once */
+		item->cooldown--;
+		item->key = *key;
+		return true;
+	}
+	if (!item->seen || key_differs(&item->key, key)) {
+		item->key = *key;
+		item->seen = true;
+		return !now;		/* new or volatile */
+	}
+	return false;
+}
+
+/*
+ * Merge the anonymous @page mapped at @addr (referenced; maybe a subpage of
+ * a large folio, which a merge splits) whose content is @key. Return the
+ * outcome, an enum samepage_why.
+ */
+static int merge_page(struct vm_area_struct *vma, struct sp_rmap_item *item,
+		      struct page *page, const struct sp_key *key)
+{
+	int why;
+
+	if (READ_ONCE(samepage_knobs.use_zero_pages) && key->hash == zero_hash) {
+		why = try_merge(vma, item->addr, page, NULL, false);
+		if (why == SAMEPAGE_WHY_MERGED) {
+			sp_set_zero(item, true);
+			return why;
+		}
+	}
+	why = merge_stable(vma, item, page);
+	if (why < 0)
+		why = merge_unstable(vma, item->addr, page, item);
+	return why;
+}
+
+/*
+ * The part of a visit before the content is looked at: the rmap_item of
+ * @addr (NULL without memory), and whether @page maps a kpage already or
+ * is skipped. Sets *@why when the visit ends here.
+ */
+static struct sp_rmap_item *visit_item(struct sp_mm_slot *slot, unsigned long addr,
+				       struct page *page, bool now, int *why)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_rmap_item *item;
-	struct page *page;
-	struct sp_key key;
-	int why;
 
-	switch (sp_get_anon_page(vma, addr, &page, pc)) {
-	case SP_PTE_HUGE:
-		e->c.pages_skipped_thp++;
-		sp_drop_items(slot, addr, addr + PAGE_SIZE);
-		return SAMEPAGE_WHY_THP;
-	case SP_PTE_NONE:
-	case SP_PTE_NO_TABLE:
-		sp_drop_items(slot, addr, addr + PAGE_SIZE);
-		return SAMEPAGE_WHY_NOT_PRESENT;
-	case SP_PTE_ZERO:
-		item = xa_load(&slot->items, addr >> PAGE_SHIFT);
-		if (item && item->zero)
-			return SAMEPAGE_WHY_MERGED;
-		if (item)		/* a read fault's zero page now */
-			sp_drop_item(item);
-		return SAMEPAGE_WHY_NOT_PRESENT;
-	case SP_PTE_ANON:
-		break;
-	}
-	why = SAMEPAGE_WHY_RACE;	/* no memory for an rmap_item */
+	*why = SAMEPAGE_WHY_RACE;	/* no memory for an rmap_item */
 	item = sp_get_item(slot, addr);
 	if (!item)
-		goto out;
+		return NULL;
 	sp_set_zero(item, false);	/* our zero page, if any, was COWed */
+	item->in_thp = false;
 	if (sp_is_kpage(page)) {
 		e->c.pages_scanned++;
 		if (item->node && item->node->kpage != page)
@@ -427,47 +591,250 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 			if (node)
 				sp_item_link(item, node);
 		}
-		why = SAMEPAGE_WHY_MERGED;
-		goto out;
+		*why = SAMEPAGE_WHY_MERGED;
+		return NULL;
 	}
 	if (item->node) {		/* merged, and written to since */
-		if (e->c.full_scans - item->merged_at < SP_FAST_COW_PASSES)
-			item->cooldown = SP_FAST_COW_PASSES;
+		unsigned int cool = READ_ONCE(samepage_knobs.cow_cooldown_passes);
+
+		if (e->c.full_scans - item->merged_at < cool)
+			item->cooldown = cool;
 		sp_item_unlink(item);
 	}
-	why = SAMEPAGE_WHY_SMART_SCAN;
+	*why = SAMEPAGE_WHY_SMART_SCAN;
 	if (!now && smart_skip(item))
-		goto out;
+		return NULL;
 	e->c.pages_scanned++;
 	sp_unstable_erase(item);
+	return item;
+}
 
+/**
+ * scan_page() - one visit of one address mapped by a PTE
+ * @slot: its slot
+ * @vma: its VMA (eligible; the mmap lock is held)
+ * @addr: the address
+ * @page: the anonymous page mapped there (referenced; the caller puts it)
+ * @now: MERGE_RANGE: merge now, without waiting for the content to hold
+ *	still for a pass, and without smart scan
+ *
+ * Return: the outcome, an enum samepage_why.
+ */
+static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
+		     unsigned long addr, struct page *page, bool now)
+{
+	struct sp_rmap_item *item;
+	struct sp_key key;
+	int why;
+
+	item = visit_item(slot, addr, page, now, &why);
+	if (!item)
+		return why;
 	key = page_key(page);
-	why = SAMEPAGE_WHY_VOLATILE;
-	if (item->cooldown && !now) {	/* fast-changing: not re-merged at once */
-		item->cooldown--;
-		item->key = key;
-		goto out;
-	}
-	if (!item->seen || key_differs(&item->key, &key)) {
-		item->key = key;
-		item->seen = true;
-		if (!now)
-			goto out;	/* new or volatile */
-	}
+	if (content_moved(item, &key, now))
+		return SAMEPAGE_WHY_VOLATILE;
+	return merge_page(vma, item, page, &key);
+}
 
-	if (READ_ONCE(samepage_knobs.use_zero_pages) && key.hash == zero_hash) {
-		why = try_merge(vma, addr, page, NULL, false);
-		if (why == SAMEPAGE_WHY_MERGED) {
-			sp_set_zero(item, true);
-			goto out;
+/*
+ * Outcomes of one visit that may cover several addresses (a huge page, a
+ * stretch without page table): counted per address into the slot's
+ * why-not-merged breakdown.
+ */
+struct visit {
+	struct sp_mm_slot *slot;
+	struct vm_area_struct *vma;
+	bool now;
+	struct sp_pmd_cache *pc;
+};
+
+static void outcome(struct visit *v, int why, unsigned long pages)
+{
+	if (v->now)		/* MERGE_RANGE is not part of a pass */
+		return;
+	v->slot->why_cur[why] += pages;
+	samepage_engine.c.pass_visited += pages;
+}
+
+/*
+ * Outcomes of the subpages of a THP left whole that held still (@ready):
+ * @why (pinned, busy) if splitting failed; else SAMEPAGE_WHY_THP for each
+ * one with a partner, found this pass from either side, and
+ * SAMEPAGE_WHY_UNIQUE for the others.
+ */
+static void thp_outcomes(struct visit *v, unsigned long addr, unsigned long end,
+			 const unsigned long *ready, int why)
+{
+	u32 gen = (u32)sp_unstable_gen();
+	unsigned long a;
+
+	for (a = addr; a < end; a += PAGE_SIZE) {
+		struct sp_rmap_item *item;
+
+		if (!test_bit((a & ~HPAGE_PMD_MASK) >> PAGE_SHIFT, ready))
+			continue;
+		item = xa_load(&v->slot->items, a >> PAGE_SHIFT);
+		if (why == SAMEPAGE_WHY_THP && !(item && item->thp_hit_gen == gen))
+			outcome(v, SAMEPAGE_WHY_UNIQUE, 1);
+		else
+			outcome(v, why, 1);
+	}
+}
+
+/**
+ * scan_thp() - visit the part [@addr, @end) of a PMD-mapped THP
+ * @v: the visit
+ * @addr: first address (inside the THP; @page is mapped there)
+ * @end: end of the part to visit (at most the end of the THP)
+ * @page: the subpage at @addr, referenced (put here)
+ *
+ * Hashes every subpage of the part and counts those with a partner (see
+ * the block comment above thp_head_item()). Below the threshold the THP
+ * stays whole: its subpages wait in the unstable tree (where they count
+ * for other THPs), those with a partner are counted as SAMEPAGE_WHY_THP
+ * and the part in pages_skipped_thp. At the threshold the THP is split,
+ * and each subpage that held still merges as a small page would.
+ */
+static void scan_thp(struct visit *v, unsigned long addr, unsigned long end,
+		     struct page *page)
+{
+	DECLARE_BITMAP(ready, HPAGE_PMD_NR);
+	struct page *first = page - ((addr & ~HPAGE_PMD_MASK) >> PAGE_SHIFT);
+	bool zero_ok = READ_ONCE(samepage_knobs.use_zero_pages);
+	unsigned long a, partners = 0, total;
+	struct sp_rmap_item *item, *head;
+	int why;
+
+	bitmap_zero(ready, HPAGE_PMD_NR);
+	for (a = addr; a < end; a += PAGE_SIZE) {
+		unsigned int i = (a & ~HPAGE_PMD_MASK) >> PAGE_SHIFT;
+		struct sp_rmap_item *twin;
+		struct sp_key key;
+
+		item = visit_item(v->slot, a, first + i, v->now, &why);
+		if (!item) {
+			outcome(v, why, 1);
+			continue;
+		}
+		item->in_thp = true;
+		key = page_key(first + i);
+		if (content_moved(item, &key, v->now)) {
+			outcome(v, SAMEPAGE_WHY_VOLATILE, 1);
+			continue;
+		}
+		__set_bit(i, ready);
+		if (sp_stable_find(&key) || (zero_ok && key.hash == zero_hash)) {
+			thp_credit(item);
+			partners++;
+			continue;
+		}
+		twin = sp_unstable_find(&key);
+		if (twin) {
+			thp_credit(item);
+			partners++;
+			if (twin->in_thp)
+				thp_credit(twin);	/* its THP has a partner too */
+		}
+		sp_unstable_insert(item);
+	}
+	head = xa_load(&v->slot->items, (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT);
+	head = head ? thp_head_item(head) : NULL;
+	total = head ? head->thp_hits : partners;	/* no head item: this part */
+
+	why = SAMEPAGE_WHY_THP;
+	if (partners && total >= thp_threshold())
+		why = split_thp(page);
+	put_page(page);
+	if (why) {			/* left whole */
+		samepage_engine.c.pages_skipped_thp += (end - addr) >> PAGE_SHIFT;
+		thp_outcomes(v, addr, end, ready, why);
+		return;
+	}
+	for (a = addr; a < end; a += PAGE_SIZE) {
+		unsigned int i = (a & ~HPAGE_PMD_MASK) >> PAGE_SHIFT;
+		struct page *sub;
+
+		if (!test_bit(i, ready))
+			continue;
+		item = xa_load(&v->slot->items, a >> PAGE_SHIFT);
+		if (!item)		/* cannot happen: the mmap lock is held */
+			continue;
+		item->in_thp = false;
+		sp_unstable_erase(item);
+		switch (sp_get_anon_page(v->vma, a, &sub, v->pc)) {
+		case SP_PTE_ANON:
+			/* merged meanwhile, as the partner of an earlier subpage */
+			if (item->node || sp_is_kpage(sub))
+				why = SAMEPAGE_WHY_MERGED;
+			else
+				why = merge_page(v->vma, item, sub, &item->key);
+			outcome(v, why, 1);
+			put_page(sub);
+			break;
+		case SP_PTE_HUGE:	/* collapsed again already */
+			put_page(sub);
+			fallthrough;
+		default:
+			outcome(v, SAMEPAGE_WHY_RACE, 1);
+			break;
 		}
 	}
-	why = merge_stable(vma, item, page);
-	if (why < 0)
-		why = merge_unstable(vma, addr, page, item);
-out:
-	put_page(page);
-	return why;
+}
+
+/**
+ * visit_addr() - one step of a walk: the address @addr, or more
+ * @v: the visit
+ * @addr: the address
+ * @end: end of the registered stretch of @v->vma it is in
+ * @cost: out: the step's cost against pages_to_scan
+ *
+ * A stretch without a page table is one step (its items go); so is each
+ * page of a THP, visited together (scan_thp()).
+ *
+ * Return: how many addresses the step covered (at least 1).
+ */
+static unsigned long visit_addr(struct visit *v, unsigned long addr,
+				unsigned long end, unsigned long *cost)
+{
+	struct sp_rmap_item *item;
+	unsigned long next;
+	struct page *page;
+	int why;
+
+	next = addr + PAGE_SIZE;
+	switch (sp_get_anon_page(v->vma, addr, &page, v->pc)) {
+	case SP_PTE_HUGE:
+		next = min(ALIGN(next, HPAGE_PMD_SIZE), end);
+		scan_thp(v, addr, next, page);
+		*cost = (next - addr) >> PAGE_SHIFT;
+		return *cost;
+	case SP_PTE_NO_TABLE:
+		next = min(ALIGN(next, PMD_SIZE), end);
+		sp_drop_items(v->slot, addr, next);
+		outcome(v, SAMEPAGE_WHY_NOT_PRESENT, (next - addr) >> PAGE_SHIFT);
+		*cost = 1;
+		return (next - addr) >> PAGE_SHIFT;
+	case SP_PTE_NONE:
+		sp_drop_items(v->slot, addr, next);
+		why = SAMEPAGE_WHY_NOT_PRESENT;
+		break;
+	case SP_PTE_ZERO:
+		item = xa_load(&v->slot->items, addr >> PAGE_SHIFT);
+		why = SAMEPAGE_WHY_MERGED;
+		if (item && item->zero)
+			break;
+		if (item)		/* a read fault's zero page now */
+			sp_drop_item(item);
+		why = SAMEPAGE_WHY_NOT_PRESENT;
+		break;
+	case SP_PTE_ANON:
+		why = scan_page(v->slot, v->vma, addr, page, v->now);
+		put_page(page);
+		break;
+	}
+	outcome(v, why, 1);
+	*cost = 1;
+	return 1;
 }
 
 /* Free unmapped kpages; returns how many no rmap_item maps but a PTE does. */
@@ -502,14 +869,39 @@ static void end_slot_pass(struct sp_mm_slot *slot)
 
 enum slot_scan { SLOT_MORE, SLOT_DONE, SLOT_DEAD };
 
-/* Scan up to *budget pages of @slot's mm from the cursor. */
+/*
+ * Should the walk let go of the mmap lock at @addr? At a PMD boundary, when
+ * a writer waits for the lock or the CPU is wanted: the walk holds it for
+ * one page table at most while others need it (in-tree ksmd takes it per
+ * page).
+ */
+static bool walk_should_yield(struct mm_struct *mm, unsigned long addr)
+{
+	return IS_ALIGNED(addr, PMD_SIZE) &&
+	       (need_resched() || mmap_lock_is_contended(mm));
+}
+
+/**
+ * scan_slot() - scan up to *@budget pages of @slot's mm from the cursor
+ * @slot: the cursor's slot
+ * @budget: pages left in this batch; lowered by what was scanned
+ *
+ * Stretches that samepage passes without visiting (not registered, or
+ * registered in an ineligible VMA) lose their rmap_items, after whatever
+ * was merged there is given back (sp_release_items()).
+ *
+ * Return: SLOT_DONE at the end of the mm, SLOT_DEAD if it is exiting, else
+ * SLOT_MORE (the budget ran out, or the walk yielded the mmap lock; the
+ * cursor says where to go on).
+ */
 static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct mm_struct *mm = slot->mm;
-	unsigned long next = e->cur_addr, s, end, addr;
+	unsigned long next = e->cur_addr, s, end, addr, cost;
 	enum slot_scan ret = SLOT_DONE;
 	struct sp_pmd_cache pc = { };
+	struct visit v = { .slot = slot, .now = false, .pc = &pc };
 	struct vm_area_struct *vma;
 	VMA_ITERATOR(vmi, mm, e->cur_addr);
 
@@ -522,26 +914,27 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 		int vwhy = sp_vma_why(vma);
 
 		addr = max(vma->vm_start, e->cur_addr);
+		v.vma = vma;
 		while (sp_next_span(slot, vma, addr, vma->vm_end, &s, &end)) {
-			sp_release_items(slot, next, s);
-			next = end;
 			addr = end;
 			if (vwhy >= 0 || !vma->anon_vma) {
 				/* nothing to visit: ineligible, or never faulted */
-				slot->why_cur[vwhy >= 0 ? vwhy : SAMEPAGE_WHY_NOT_PRESENT] +=
-					(end - s) >> PAGE_SHIFT;
-				e->c.pass_visited += (end - s) >> PAGE_SHIFT;
-				continue;
+				outcome(&v, vwhy >= 0 ? vwhy : SAMEPAGE_WHY_NOT_PRESENT,
+					(end - s) >> PAGE_SHIFT);
+				continue;	/* its items go with the next release */
 			}
-			for (addr = s; addr < end; addr += PAGE_SIZE) {
-				if (!*budget || sp_mm_exiting(mm)) {
+			sp_release_items(slot, next, s);
+			next = end;
+			for (addr = s; addr < end; ) {
+				if (!*budget || sp_mm_exiting(mm) ||
+				    (addr != s && walk_should_yield(mm, addr))) {
 					e->cur_addr = addr;
 					ret = SLOT_MORE;
 					goto out;
 				}
-				slot->why_cur[scan_page(slot, vma, addr, false, &pc)]++;
-				e->c.pass_visited++;
-				(*budget)--;
+				addr += visit_addr(&v, addr, end, &cost) << PAGE_SHIFT;
+				*budget -= min_t(unsigned long, cost, *budget);
+				cond_resched();
 			}
 		}
 	}
@@ -549,6 +942,8 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 	end_slot_pass(slot);
 out:
 	mmap_read_unlock(mm);
+	if (ret == SLOT_DONE)
+		sp_publish_counts(slot);	/* no mmap lock held: see there */
 	return ret;
 }
 
@@ -611,6 +1006,16 @@ static void scan_batch(unsigned int budget)
 	mutex_unlock(&e->lock);
 }
 
+/* Is [@start, @end) one registered span of @slot (engine lock held)? */
+static bool range_registered(struct sp_mm_slot *slot, unsigned long start,
+			     unsigned long end)
+{
+	unsigned long s, e;
+
+	return slot && sp_next_span(slot, NULL, start, end, &s, &e) &&
+	       s == start && e == end;
+}
+
 /**
  * sp_merge_range() - MERGE_RANGE: merge [@start, @end) of @mm now
  * @mm: the address space (the caller holds a reference)
@@ -623,47 +1028,64 @@ static void scan_batch(unsigned int budget)
  * it need not have held still for a pass first. The range is registered if
  * it is not, so that samepaged keeps it merged and UNREGISTER undoes it.
  *
+ * The engine lock is held from the registration to the last page: the
+ * slot found is the slot scanned. (An UNREGISTER from another thread waits,
+ * then undoes the whole call.)
+ *
  * Return: 0 or a negative errno from registering.
  */
 int sp_merge_range(struct mm_struct *mm, pid_t pid, unsigned long start,
 		   unsigned long end, u64 *merged)
 {
 	struct samepage_engine *e = &samepage_engine;
+	struct sp_range *r = sp_range_new(start, end);
 	struct sp_pmd_cache pc = { };
+	struct visit v = { .now = true, .pc = &pc };
 	struct vm_area_struct *vma;
 	struct sp_mm_slot *slot;
-	unsigned long addr, before, s, se;
+	unsigned long addr, cost;
+	long before, saved;
 	int err;
 	VMA_ITERATOR(vmi, mm, start);
 
-	mutex_lock(&e->lock);
-	slot = sp_find_slot(mm);
-	err = slot && sp_next_span(slot, NULL, start, end, &s, &se) && s == start &&
-	      se == end ? 0 : -ENOENT;
-	mutex_unlock(&e->lock);
-	if (err) {
-		err = sp_register(mm, pid, start, end);
-		if (err && err != -EEXIST)
-			return err;
-	}
+	if (!r)
+		return -ENOMEM;
 	SP_CALL0(lru_add_drain_all);
 	mutex_lock(&e->lock);
 	slot = sp_find_slot(mm);
-	before = e->c.pages_sharing + e->c.ksm_zero_pages;
+	if (range_registered(slot, start, end)) {
+		kfree(r);
+	} else {
+		err = __sp_register(mm, pid, r);
+		if (err && err != -EEXIST)
+			goto out;
+		slot = sp_find_slot(mm);
+	}
+	before = e->c.pages_sharing + sp_zero_pages();
+	v.slot = slot;
 	mmap_read_lock(mm);
 	for_each_vma_range(vmi, vma, end) {
+		unsigned long vend = min(vma->vm_end, end);
+
 		if (!sp_vma_eligible(vma))
 			continue;
-		for (addr = max(vma->vm_start, start); addr < min(vma->vm_end, end);
-		     addr += PAGE_SIZE) {
-			scan_page(slot, vma, addr, true, &pc);
+		v.vma = vma;
+		for (addr = max(vma->vm_start, start); addr < vend; ) {
+			if (sp_mm_exiting(mm) || fatal_signal_pending(current))
+				break;
+			addr += visit_addr(&v, addr, vend, &cost) << PAGE_SHIFT;
 			cond_resched();
 		}
 	}
 	mmap_read_unlock(mm);
-	*merged = e->c.pages_sharing + e->c.ksm_zero_pages - before;
+	sp_publish_counts(slot);
+	/* others' unmerges meanwhile can make the difference negative */
+	saved = (long)(e->c.pages_sharing + sp_zero_pages()) - before;
+	*merged = saved > 0 ? saved : 0;
+	err = 0;
+out:
 	mutex_unlock(&e->lock);
-	return 0;
+	return err;
 }
 
 static int samepaged_fn(void *unused)

@@ -77,7 +77,7 @@ bool sp_item_zero(struct mm_struct *mm, unsigned long addr)
 		xa_lock(&slot->items);
 		item = xa_load(&slot->items, addr >> PAGE_SHIFT);
 		zero = item && item->zero;
-		xa_unlock(&slot->items);
+		xa_unlock(&slot->items);	/* see sp_zero_gone() */
 	}
 	rcu_read_unlock();
 	return zero;
@@ -231,12 +231,12 @@ struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr)
 
 	if (item)
 		return item;
-	item = kmem_cache_zalloc(sp_item_cache, GFP_KERNEL);
+	item = kmem_cache_zalloc(sp_item_cache, SP_GFP_SCAN);
 	if (!item)
 		return NULL;
 	item->slot = slot;
 	item->addr = addr;
-	if (xa_err(xa_store(&slot->items, addr >> PAGE_SHIFT, item, GFP_KERNEL))) {
+	if (xa_err(xa_store(&slot->items, addr >> PAGE_SHIFT, item, SP_GFP_SCAN))) {
 		kmem_cache_free(sp_item_cache, item);
 		return NULL;
 	}
@@ -245,13 +245,155 @@ struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr)
 	return item;
 }
 
+/*
+ * The kernel's per-mm KSM fields, which /proc/PID/ksm_stat and
+ * /proc/PID/ksm_merging_pages show (proc_ksm_stat=1). ksm_zero_pages is an
+ * atomic there (6.10+) and follows each change at once; ksm_merging_pages
+ * and ksm_rmap_items are plain fields that in-tree ksmd updates under its
+ * ksm_thread_mutex, so samepage publishes its part of them under the same
+ * mutex, as a difference to what it published last (sp_publish_counts()).
+ * Lock order: engine lock, then ksm_thread_mutex; never with an mmap lock
+ * held (ksmd takes mmap locks under that mutex).
+ */
+static bool proc_ksm_stat_on(void)
+{
+	return READ_ONCE(samepage_knobs.proc_ksm_stat) && samepage_ksyms.ksm_thread_mutex;
+}
+
+/* Has @slot's part of its mm's KSM fields been published? (see slot_add()) */
+bool sp_slot_publishes(struct sp_mm_slot *slot)
+{
+	return slot->publish;
+}
+
+/*
+ * Flip @item's zero flag and the counts that follow it, with its slot's
+ * xa_lock held: samepaged and the paths that give a zero page back
+ * without the engine lock (unmerge, write faults) may race for one item,
+ * and exactly one of them must count the change.
+ */
+static void __set_zero(struct sp_rmap_item *item, bool zero)
+{
+	long d = zero ? 1 : -1;
+
+	if (item->zero == zero)
+		return;
+	item->zero = zero;
+	atomic_long_add(d, &samepage_engine.c.ksm_zero_pages);
+	atomic_long_add(d, &item->slot->zero);
+	if (item->slot->publish)
+		sp_mm_ksm_zero_add(item->slot->mm, d);
+}
+
+/* Set whether @item maps samepage's zero page (engine lock held). */
 void sp_set_zero(struct sp_rmap_item *item, bool zero)
 {
-	if (item->zero != zero) {
-		samepage_engine.c.ksm_zero_pages += zero ? 1 : -1;
-		item->slot->zero += zero ? 1 : -1;
+	xa_lock(&item->slot->items);
+	__set_zero(item, zero);
+	xa_unlock(&item->slot->items);
+}
+
+/**
+ * sp_zero_gone() - @addr of @mm no longer maps samepage's zero page
+ * @mm: the address space
+ * @addr: page-aligned address
+ *
+ * Any context (the unmerge paths, the write-fault hook): keeps
+ * ksm_zero_pages exact at the moment the mapping goes, as in-tree does.
+ */
+void sp_zero_gone(struct mm_struct *mm, unsigned long addr)
+{
+	struct sp_rmap_item *item;
+	struct sp_mm_slot *slot;
+
+	rcu_read_lock();
+	slot = sp_find_slot(mm);
+	if (slot) {
+		xa_lock(&slot->items);
+		item = xa_load(&slot->items, addr >> PAGE_SHIFT);
+		if (item)
+			__set_zero(item, false);
+		xa_unlock(&slot->items);
 	}
-	item->zero = zero;
+	rcu_read_unlock();
+}
+
+/**
+ * sp_fork_fixup() - take samepage's part out of a forked child's KSM fields
+ * @parent: the parent's mm (current's)
+ * @child: the child's new mm (the child does not run yet)
+ * @in_ksm_fork: called from in-tree ksm_fork() (the parent is mergeable),
+ *	which zeroed the child's ksm_merging_pages and ksm_rmap_items and
+ *	added the child's copied ksm_zero_pages to in-tree's global count;
+ *	else from the fork tracepoint, for a child ksm_fork() left alone
+ *
+ * dup_mm() copies the parent's mm_struct, samepage's published counts
+ * included, but samepage does not track the child's copies of its zero
+ * pages. The child keeps in-tree's part only: the parent's field less
+ * samepage's count, both read under the parent slot's xa_lock (they change
+ * together, see __set_zero()); in-tree's own part cannot change meanwhile
+ * inside ksm_fork(), which runs with the parent's mmap lock held for
+ * write. In-tree's global count is corrected by what ksm_fork() added
+ * beyond in-tree's part. Atomic context (kprobe, tracepoint): on
+ * PREEMPT_RT, where the xa_lock may sleep, the two are read unlocked.
+ */
+void sp_fork_fixup(struct mm_struct *parent, struct mm_struct *child, bool in_ksm_fork)
+{
+	struct sp_mm_slot *slot;
+	long intree, copied;
+
+	rcu_read_lock();
+	slot = sp_find_slot(parent);
+	if (!slot || !slot->publish)
+		goto out;
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		xa_lock(&slot->items);
+	intree = sp_mm_ksm_zero_read(parent) - atomic_long_read(&slot->zero);
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		xa_unlock(&slot->items);
+	copied = sp_mm_ksm_zero_read(child);
+	sp_mm_ksm_zero_add(child, intree - copied);
+	if (in_ksm_fork) {
+		if (samepage_ksyms.ksm_zero_pages)
+			atomic_long_sub(copied - intree,
+					SP_DATA(ksm_zero_pages, atomic_long_t *));
+	} else {
+		sp_mm_ksm_counts_add(child, -(long)READ_ONCE(slot->pub_merging),
+				     -(long)READ_ONCE(slot->pub_items));
+	}
+out:
+	rcu_read_unlock();
+}
+
+/* ksm_zero_pages of /sys/kernel/mm/samepage. */
+long sp_zero_pages(void)
+{
+	return atomic_long_read(&samepage_engine.c.ksm_zero_pages);
+}
+
+/**
+ * sp_publish_counts() - bring @slot's mm->ksm_merging_pages/ksm_rmap_items
+ * up to date (see proc_ksm_stat_on())
+ * @slot: the slot; engine lock held, no mmap lock held
+ *
+ * A slot publishes or not for its whole life, as proc_ksm_stat was when
+ * it was made, so that what it added is always what it takes back.
+ */
+void sp_publish_counts(struct sp_mm_slot *slot)
+{
+	unsigned long merging = slot->merging, items = slot->rmap_items;
+	struct mutex *ksm_mutex;
+
+	if (!slot->publish ||
+	    (merging == slot->pub_merging && items == slot->pub_items))
+		return;
+	ksm_mutex = SP_DATA(ksm_thread_mutex, struct mutex *);
+	mutex_lock(ksm_mutex);
+	sp_mm_ksm_counts_add(slot->mm, (long)(merging - slot->pub_merging),
+			     (long)(items - slot->pub_items));
+	mutex_unlock(ksm_mutex);
+	slot->pub_merging = merging;
+	slot->pub_items = items;
 }
 
 /* Forget @item: it leaves every tree and counter. */
@@ -325,6 +467,7 @@ void sp_free_slot(struct sp_mm_slot *slot)
 		e->cur_addr = 0;
 	}
 	sp_drop_items(slot, 0, TASK_SIZE);
+	sp_publish_counts(slot);	/* takes samepage's part back out */
 	xa_destroy(&slot->items);
 	list_for_each_entry_safe(r, tmp, &slot->ranges, list)
 		kfree(r);
@@ -342,10 +485,13 @@ bool sp_reap_slots(void)
 	struct sp_mm_slot *slot, *tmp;
 	bool reaped = false;
 
+	/*
+	 * mm_users never comes back from 0, so testing it needs no reference:
+	 * taking one here could make this the last mmput(), running the whole
+	 * exit_mmap() under the engine lock.
+	 */
 	list_for_each_entry_safe(slot, tmp, &samepage_engine.slots, list) {
-		if (mmget_not_zero(slot->mm)) {
-			mmput(slot->mm);
-		} else {
+		if (sp_mm_exiting(slot->mm)) {
 			sp_free_slot(slot);
 			reaped = true;
 		}
@@ -373,6 +519,7 @@ static struct sp_mm_slot *slot_add(struct mm_struct *mm, pid_t pid)
 	slot->mm = mm;
 	slot->mn = mn;
 	slot->pid = pid;
+	slot->publish = proc_ksm_stat_on();
 	xa_init(&slot->items);
 	spin_lock_init(&slot->unmapped_lock);
 	INIT_LIST_HEAD(&slot->ranges);
@@ -383,24 +530,16 @@ static struct sp_mm_slot *slot_add(struct mm_struct *mm, pid_t pid)
 
 #define DISCOVER_BATCH	64
 
-/**
- * sp_discover_madvised() - track the mms in-tree KSM was told about
- *
- * An mm that got MADV_MERGEABLE or PR_SET_MEMORY_MERGE carries
- * MMF_VM_MERGEABLE; samepage follows its VM_MERGEABLE areas (see
- * follows()). Called with the engine lock held at the start of each pass,
- * so new mms are found within a pass, and those present at load at once.
+/*
+ * Collect up to DISCOVER_BATCH MMF_VM_MERGEABLE mms that samepage does not
+ * follow yet (mmgrab()ed) into @found; returns how many.
  */
-void sp_discover_madvised(void)
+static int collect_madvised(struct mm_struct **found, pid_t *pids)
 {
-	struct mm_struct *found[DISCOVER_BATCH];
-	pid_t pids[DISCOVER_BATCH];
 	struct task_struct *p;
 	struct sp_mm_slot *slot;
 	int n = 0;
 
-	if (!READ_ONCE(samepage_knobs.follow_madvise))
-		return;
 	rcu_read_lock();
 	for_each_process(p) {
 		struct mm_struct *mm;
@@ -409,24 +548,117 @@ void sp_discover_madvised(void)
 			continue;
 		task_lock(p);
 		mm = p->mm;
-		if (mm && sp_mm_ksm_mergeable(mm) && n < DISCOVER_BATCH) {
-			mmgrab(mm);
-			found[n] = mm;
-			pids[n++] = task_tgid_nr(p);
+		if (mm && sp_mm_ksm_mergeable(mm)) {
+			slot = sp_find_slot(mm);
+			if (!slot || !slot->follow) {
+				mmgrab(mm);
+				found[n] = mm;
+				pids[n++] = task_tgid_nr(p);
+			}
 		}
 		task_unlock(p);
+		if (n == DISCOVER_BATCH)
+			break;
 	}
 	rcu_read_unlock();
-	for (int i = 0; i < n; i++) {
-		slot = sp_find_slot(found[i]);
-		if (!slot && mmget_not_zero(found[i])) {
-			slot = slot_add(found[i], pids[i]);
-			mmput(found[i]);
+	return n;
+}
+
+/**
+ * sp_follow() - follow @mm's VM_MERGEABLE areas (engine lock held)
+ * @mm: the address space; the caller holds an mm_users reference
+ * @pid: its tgid, for listings
+ *
+ * Return: 0 or -ENOMEM.
+ */
+static int sp_follow(struct mm_struct *mm, pid_t pid)
+{
+	struct sp_mm_slot *slot = sp_find_slot(mm);
+
+	if (!slot)
+		slot = slot_add(mm, pid);
+	if (!slot)
+		return -ENOMEM;
+	slot->follow = true;
+	return 0;
+}
+
+/**
+ * sp_discover_madvised() - track the mms in-tree KSM was told about
+ *
+ * An mm that got MADV_MERGEABLE or PR_SET_MEMORY_MERGE carries
+ * MMF_VM_MERGEABLE; samepage follows its VM_MERGEABLE areas (see
+ * follows()). The hooks register such an mm when it opts in
+ * (sp_queue_follow()); this poll, with the engine lock held at the start of
+ * each pass, finds those that opted in before samepage was loaded, or while
+ * follow_madvise was 0. Every such mm is found, in batches: mms already
+ * followed are not collected again, so each batch makes progress.
+ */
+void sp_discover_madvised(void)
+{
+	struct mm_struct *found[DISCOVER_BATCH];
+	pid_t pids[DISCOVER_BATCH];
+	int n;
+
+	if (!READ_ONCE(samepage_knobs.follow_madvise))
+		return;
+	do {
+		int added = 0;
+
+		n = collect_madvised(found, pids);
+		for (int i = 0; i < n; i++) {
+			if (mmget_not_zero(found[i])) {
+				added += !sp_follow(found[i], pids[i]);
+				mmput_async(found[i]);	/* may be the last one */
+			}
+			mmdrop(found[i]);
 		}
-		if (slot)
-			slot->follow = true;
-		mmdrop(found[i]);
+		if (added < n)
+			break;	/* out of memory or exiting: next pass */
+	} while (n == DISCOVER_BATCH);
+}
+
+/**
+ * __sp_register() - sp_register() with the engine lock held
+ * @mm: the address space (the caller holds an mm_users reference)
+ * @pid: tgid it belongs to, for listings
+ * @r: the range to add (consumed: linked or freed), or NULL for all of @mm
+ *
+ * Return: 0, -EEXIST if the whole process is registered already, -ENOMEM.
+ */
+int __sp_register(struct mm_struct *mm, pid_t pid, struct sp_range *r)
+{
+	struct sp_mm_slot *slot;
+
+	lockdep_assert_held(&samepage_engine.lock);
+	slot = sp_find_slot(mm);
+	if (slot && slot->whole) {
+		kfree(r);
+		return -EEXIST;
 	}
+	if (!slot)
+		slot = slot_add(mm, pid);
+	if (!slot) {
+		kfree(r);
+		return -ENOMEM;
+	}
+	if (r)
+		list_add_tail(&r->list, &slot->ranges);
+	else
+		WRITE_ONCE(slot->whole, true);	/* read by sp_inherits() */
+	return 0;
+}
+
+/* A new registered range [@start, @end), or NULL without memory. */
+struct sp_range *sp_range_new(unsigned long start, unsigned long end)
+{
+	struct sp_range *r = kzalloc(sizeof(*r), GFP_KERNEL);
+
+	if (r) {
+		r->start = start;
+		r->end = end;
+	}
+	return r;
 }
 
 /**
@@ -441,38 +673,41 @@ void sp_discover_madvised(void)
 int sp_register(struct mm_struct *mm, pid_t pid, unsigned long start,
 		unsigned long end)
 {
-	struct sp_mm_slot *slot;
 	struct sp_range *r = NULL;
-	int err = 0;
+	int err;
 
 	if (end) {
-		r = kzalloc(sizeof(*r), GFP_KERNEL);
+		r = sp_range_new(start, end);
 		if (!r)
 			return -ENOMEM;
-		r->start = start;
-		r->end = end;
 	}
 	mutex_lock(&samepage_engine.lock);
-	slot = sp_find_slot(mm);
-	if (slot && slot->whole) {
-		err = -EEXIST;
-		goto out;
-	}
-	if (!slot)
-		slot = slot_add(mm, pid);
-	if (!slot) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (r) {
-		list_add_tail(&r->list, &slot->ranges);
-		r = NULL;
-	} else {
-		WRITE_ONCE(slot->whole, true);	/* read by sp_inherits() */
-	}
-out:
+	err = __sp_register(mm, pid, r);
 	mutex_unlock(&samepage_engine.lock);
-	kfree(r);
+	sp_scan_wake();
+	return err;
+}
+
+/**
+ * sp_register_follow() - follow @mm's VM_MERGEABLE areas now
+ * @mm: the address space (the caller holds an mm_users reference)
+ * @pid: its tgid
+ *
+ * For the hooks' queue (inherit.c): an mm that has just opted in through
+ * MADV_MERGEABLE or PR_SET_MEMORY_MERGE, or a child that inherited it.
+ *
+ * Return: 0, -ENOMEM.
+ */
+int sp_register_follow(struct mm_struct *mm, pid_t pid)
+{
+	int err = 0;
+
+	if (!READ_ONCE(samepage_knobs.follow_madvise))
+		return 0;
+	mutex_lock(&samepage_engine.lock);
+	if (!sp_mm_exiting(mm))
+		err = sp_follow(mm, pid);
+	mutex_unlock(&samepage_engine.lock);
 	sp_scan_wake();
 	return err;
 }
@@ -541,10 +776,12 @@ int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end)
 	if (err)
 		goto out;
 	sp_drop_items(slot, start, end);
-	if ((slot->whole || list_empty(&slot->ranges)) && !slot->follow)
+	if ((slot->whole || list_empty(&slot->ranges)) && !slot->follow) {
 		sp_free_slot(slot);
-	else
+	} else {
 		WRITE_ONCE(slot->whole, false);
+		sp_publish_counts(slot);
+	}
 	sp_prune();
 out:
 	mutex_unlock(&samepage_engine.lock);
@@ -572,10 +809,11 @@ int sp_unmerge_all(void)
 		if (!mmget_not_zero(slot->mm))
 			continue;
 		err = sp_unmerge_range(slot->mm, 0, TASK_SIZE);
-		mmput(slot->mm);
+		mmput_async(slot->mm);	/* not exit_mmap() under the engine lock */
 		if (err)
 			break;
 		sp_drop_items(slot, 0, TASK_SIZE);
+		sp_publish_counts(slot);
 	}
 	if (!err) {
 		sp_unstable_reset();
@@ -599,9 +837,9 @@ void sp_slots_exit(void)
 
 	mutex_lock(&samepage_engine.lock);
 	list_for_each_entry_safe(slot, tmp, &samepage_engine.slots, list) {
-		if (slot->zero && mmget_not_zero(slot->mm)) {
+		if (atomic_long_read(&slot->zero) && mmget_not_zero(slot->mm)) {
 			sp_unmerge_range(slot->mm, 0, TASK_SIZE);
-			mmput(slot->mm);
+			mmput_async(slot->mm);
 		}
 		sp_free_slot(slot);
 	}

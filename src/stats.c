@@ -37,14 +37,16 @@ void sp_fill_stats(struct samepage_stats *st)
 	st->pages_scanned = c->pages_scanned;
 	st->pages_skipped = c->pages_skipped;
 	st->full_scans = c->full_scans;
-	st->ksm_zero_pages = c->ksm_zero_pages;
+	st->ksm_zero_pages = sp_zero_pages();
 	st->stable_node_chains = c->stable_node_chains;
 	st->stable_node_dups = c->stable_node_dups;
-	st->general_profit = profit(c->pages_sharing + c->ksm_zero_pages, c->rmap_items);
+	st->general_profit = profit(c->pages_sharing + sp_zero_pages(), c->rmap_items);
 	st->kernel_pages_allocated = c->kernel_pages_allocated;
 	st->max_kernel_pages = READ_ONCE(k->max_kernel_pages);
 	st->hash_collisions = c->hash_collisions;
 	st->pages_skipped_thp = c->pages_skipped_thp;
+	st->thp_split = c->thp_split;
+	st->thp_min_mergeable = READ_ONCE(k->thp_min_mergeable);
 	st->rmap_items = c->rmap_items;
 	st->pass_visited = c->pass_visited;
 	st->last_pass_visited = c->last_pass_visited;
@@ -75,9 +77,9 @@ void sp_fill_proc_stat(struct mm_struct *mm, struct samepage_proc_stat *ps)
 	slot = sp_find_slot(mm);
 	if (slot) {
 		ps->rmap_items = slot->rmap_items;
-		ps->zero_pages = slot->zero;
+		ps->zero_pages = atomic_long_read(&slot->zero);
 		ps->merging_pages = slot->merging;
-		ps->process_profit = profit(slot->merging + slot->zero, slot->rmap_items);
+		ps->process_profit = profit(slot->merging + ps->zero_pages, slot->rmap_items);
 		ps->merge_any = slot->whole;
 		ps->mergeable = slot->whole || slot->follow || !list_empty(&slot->ranges);
 		list_for_each_entry(r, &slot->ranges, list)
@@ -109,7 +111,7 @@ u32 sp_fill_list(struct samepage_proc_entry *entries, u32 capacity)
 			entries[n].merge_any = slot->whole;
 			entries[n].rmap_items = slot->rmap_items;
 			entries[n].merging_pages = slot->merging;
-			entries[n].zero_pages = slot->zero;
+			entries[n].zero_pages = atomic_long_read(&slot->zero);
 		}
 		n++;
 	}

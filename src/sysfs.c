@@ -32,6 +32,8 @@ struct samepage_knobs samepage_knobs = {
 	.advisor_min_pages_to_scan = 500,
 	.advisor_max_pages_to_scan = 30000,
 	.advisor_target_scan_time = 200,
+	.thp_min_mergeable = SP_DEFAULT_THP_MIN,
+	.proc_ksm_stat = 1,
 	.lock = __MUTEX_INITIALIZER(samepage_knobs.lock),
 };
 
@@ -204,6 +206,25 @@ static struct kobj_attribute name##_attr = __ATTR_RW(name)
 SP_BOOL_KNOB(use_zero_pages);
 SP_BOOL_KNOB(smart_scan);
 SP_BOOL_KNOB(follow_madvise);
+SP_BOOL_KNOB(proc_ksm_stat);
+
+/* At most 255 (the per-item counter is a u8). */
+static int parse_cooldown(const char *buf, unsigned int *val)
+{
+	int err = parse_uint(buf, val);
+
+	return err ?: (*val <= U8_MAX ? 0 : -EINVAL);
+}
+SP_NUM_KNOB(cow_cooldown_passes, "%u", parse_cooldown);
+
+/* 1 ... HPAGE_PMD_NR (512 with 4 KiB pages): EINVAL otherwise. */
+static int parse_thp_min(const char *buf, unsigned int *val)
+{
+	int err = parse_uint(buf, val);
+
+	return err ?: (*val >= 1 && *val <= HPAGE_PMD_NR ? 0 : -EINVAL);
+}
+SP_NUM_KNOB(thp_min_mergeable, "%u", parse_thp_min);
 
 /*
  * max_page_sharing and merge_across_nodes change how kpages are found, so
@@ -317,12 +338,13 @@ SP_COUNTER(full_scans, READ_ONCE(c->full_scans));
 SP_COUNTER(kernel_pages_allocated, READ_ONCE(c->kernel_pages_allocated));
 SP_COUNTER(hash_collisions, READ_ONCE(c->hash_collisions));
 SP_COUNTER(general_profit, (long)(READ_ONCE(c->pages_sharing) +
-	   READ_ONCE(c->ksm_zero_pages)) * (long)PAGE_SIZE -
+	   sp_zero_pages()) * (long)PAGE_SIZE -
 	   (long)(READ_ONCE(c->rmap_items) * sizeof(struct sp_rmap_item)));
-SP_COUNTER(ksm_zero_pages, READ_ONCE(c->ksm_zero_pages));
+SP_COUNTER(ksm_zero_pages, atomic_long_read(&c->ksm_zero_pages));
 SP_COUNTER(stable_node_chains, READ_ONCE(c->stable_node_chains));
 SP_COUNTER(stable_node_dups, READ_ONCE(c->stable_node_dups));
 SP_COUNTER(pages_skipped_thp, READ_ONCE(c->pages_skipped_thp));
+SP_COUNTER(thp_split, READ_ONCE(c->thp_split));
 SP_COUNTER(pages_skipped, READ_ONCE(c->pages_skipped));
 static ssize_t cow_breaks_show(struct kobject *kobj, struct kobj_attribute *attr,
 			       char *buf)
@@ -370,6 +392,10 @@ static struct attribute *samepage_attrs[] = {
 	&advisor_min_pages_to_scan_attr.attr,
 	&advisor_max_pages_to_scan_attr.attr,
 	&advisor_target_scan_time_attr.attr,
+	&thp_min_mergeable_attr.attr,
+	&thp_split_attr.attr,
+	&proc_ksm_stat_attr.attr,
+	&cow_cooldown_passes_attr.attr,
 	NULL,
 };
 

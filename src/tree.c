@@ -16,13 +16,29 @@
  * They sit next to each other and sp_stable_next() walks them.
  *
  * The unstable tree holds this pass's candidates, several per key when
- * their hashes collide, and is emptied when a full pass ends. As in-tree, an item stays counted in
- * pages_unshared until the scanner visits it again: the tree is dropped at
- * once, the flags lazily (an item links into the tree of pass @seq only).
+ * their hashes collide, and is emptied when a full pass ends (or a knob
+ * that shapes the keys changes, or run=2). As in-tree, an item stays
+ * counted in pages_unshared until the scanner visits it again: the tree is
+ * dropped at once, the flags lazily.
+ *
+ * Invariant: an item's @rb is linked into samepage_engine.unstable if and
+ * only if @unstable is set and @seq equals unstable_gen. Every reset moves
+ * unstable_gen on, so an item of an abandoned tree is never rb_erase()d
+ * from the new one. The generation is this file's alone: it is not
+ * full_scans (run=2 sets that back to 0, and resets happen mid-pass).
+ * Everything here runs under samepage_engine.lock.
  */
 #include <linux/rbtree.h>
 
 #include "engine.h"
+
+static unsigned long unstable_gen = 1;
+
+/* The current unstable tree's generation (THP hit counts are per tree). */
+unsigned long sp_unstable_gen(void)
+{
+	return unstable_gen;
+}
 
 static struct sp_stable_node *stable_of(const struct rb_node *rb)
 {
@@ -140,7 +156,7 @@ void sp_unstable_insert(struct sp_rmap_item *item)
 {
 	rb_add(&item->rb, &samepage_engine.unstable, unstable_less);
 	item->unstable = true;
-	item->seq = samepage_engine.c.full_scans;
+	item->seq = unstable_gen;
 	samepage_engine.c.pages_unshared++;
 }
 
@@ -148,17 +164,15 @@ void sp_unstable_erase(struct sp_rmap_item *item)
 {
 	if (!item->unstable)
 		return;
-	if (item->seq == samepage_engine.c.full_scans)
+	if (item->seq == unstable_gen)
 		rb_erase(&item->rb, &samepage_engine.unstable);
 	item->unstable = false;
 	samepage_engine.c.pages_unshared--;
 }
 
-/*
- * End of a full pass: forget every candidate. Call before full_scans moves
- * on, so that items of the old pass are recognised as unlinked.
- */
+/* Forget every candidate (end of a full pass, a key-shaping knob, run=2). */
 void sp_unstable_reset(void)
 {
 	samepage_engine.unstable = RB_ROOT;
+	unstable_gen++;
 }

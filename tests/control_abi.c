@@ -149,6 +149,7 @@ static void list_test(void)
 /* ---- the why-not-merged breakdown ---- */
 
 #define THP 512
+#define THP_TWINS 10
 enum { M0 = THP, PIN = M0 + 8, VOL = PIN + 1, UNI = VOL + 5, ABSENT = UNI + 6,
        SHARED = ABSENT + 4, LOCKED = SHARED + 3, PAIR = LOCKED + 2, TOTAL = PAIR + 2 };
 
@@ -198,7 +199,9 @@ static void why_test(void)
 	base = (char *)(((uintptr_t)raw + (2UL << 20) - 1) & ~((2UL << 20) - 1));
 	fixed(0, THP, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	madvise(base, THP * page_size, MADV_HUGEPAGE);
-	memset(base, 1, THP * page_size);
+	/* a THP with 10 equal subpages: below thp_min_mergeable (64), left whole */
+	for (int i = 0; i < THP; i++)
+		fill_page(base + i * page_size, i < THP_TWINS ? 77 : 5000 + i);
 	fixed(M0, SHARED - M0, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	madvise(base + M0 * page_size, (SHARED - M0) * page_size, MADV_NOHUGEPAGE);
 	for (int i = M0; i <= PIN; i++)
@@ -225,15 +228,15 @@ static void why_test(void)
 	stop = 1;
 	pthread_join(thread, NULL);
 
-	want[SAMEPAGE_WHY_THP] = THP;
+	want[SAMEPAGE_WHY_THP] = THP_TWINS;
 	want[SAMEPAGE_WHY_MERGED] = PIN - M0;
 	want[SAMEPAGE_WHY_PINNED] = 1;
 	want[SAMEPAGE_WHY_VOLATILE] = UNI - VOL;
-	want[SAMEPAGE_WHY_UNIQUE] = ABSENT - UNI + 1;	/* and the pair's first */
+	/* the THP's other subpages, and the first of each pair (mlocked: eligible) */
+	want[SAMEPAGE_WHY_UNIQUE] = THP - THP_TWINS + ABSENT - UNI + 2;
 	want[SAMEPAGE_WHY_NOT_PRESENT] = SHARED - ABSENT;
 	want[SAMEPAGE_WHY_VMA_SHARED] = LOCKED - SHARED;
-	want[SAMEPAGE_WHY_VMA_LOCKED] = PAIR - LOCKED;
-	want[SAMEPAGE_WHY_MAX_KERNEL_PAGES] = 1;	/* the pair's second */
+	want[SAMEPAGE_WHY_MAX_KERNEL_PAGES] = 2;	/* the second of each pair */
 	if (ioc(SAMEPAGE_IOC_PROC_STAT, &ps))
 		tap_bail("PROC_STAT: %s", strerror(errno));
 	for (int i = 0; i < SAMEPAGE_WHY_NR; i++) {

@@ -20,13 +20,13 @@ int main(void)
 	pid_t pid;
 	int status;
 
-	sp_test_init(7);
+	sp_test_init(9);
 	f = fopen(SP_TREE "hooks", "r");
 	if (f && !fgets(hooks, sizeof(hooks), f))
 		hooks[0] = '\0';
 	if (f)
 		fclose(f);
-	snprintf(want, sizeof(want), "cow_breaks:do_wp_page(kprobe) unmerge_madvise:ksm_madvise(ftrace) %sinherit_fork:sched_process_fork(tracepoint) inherit_exec:begin_new_exec(kprobe)\n",
+	snprintf(want, sizeof(want), "cow_breaks:do_wp_page(kprobe) unmerge_madvise:ksm_madvise(ftrace) %sinherit_fork:sched_process_fork(tracepoint) inherit_exec:begin_new_exec(kprobe) follow_madvise:__ksm_enter(kprobe)\n",
 		 prctl(PR_GET_MEMORY_MERGE_, 0, 0, 0, 0) < 0 ? "" :
 		 "unmerge_prctl:ksm_disable_merge_any(ftrace) ");
 	active = !strcmp(hooks, want);	/* before strtok() below cuts the newline */
@@ -36,6 +36,8 @@ int main(void)
 	/* slow passes, so that "soon after merging" is a pass or two */
 	must_set(SP_TREE, "pages_to_scan", "100");
 	must_set(SP_TREE, "sleep_millisecs", "300");
+	tap_ok(knob("cow_cooldown_passes") == 0, "cow_cooldown_passes defaults to 0 (in-tree timing)");
+	must_set(SP_TREE, "cow_cooldown_passes", "4");
 	buf = map_pages(10);
 	for (int i = 0; i < 10; i++)
 		fill_page(buf + i * page_size, 66);
@@ -66,8 +68,15 @@ int main(void)
 	run_passes(SP_TREE, 4);
 	tap_ok(pfn_of(0, buf) == pfn_of(0, buf + 9 * page_size),
 	       "after its cooldown (4 visits), it merges again");
+	/* with in-tree's timing, a page restored right after its COW merges at once */
+	must_set(SP_TREE, "cow_cooldown_passes", "0");
+	buf[7 * page_size] = 5;
+	fill_page(buf + 7 * page_size, 66);
+	run_passes(SP_TREE, 1);
+	tap_ok(pfn_of(0, buf + 7 * page_size) == pfn_of(0, buf + 9 * page_size),
+	       "cow_cooldown_passes=0: a page broken and restored right after merging merges in one pass");
 	must_set(SP_TREE, "run", "2");
-	tap_ok(knob("cow_breaks") - base == 6 && knob("kernel_pages_allocated") == 0,
+	tap_ok(knob("cow_breaks") - base == 7 && knob("kernel_pages_allocated") == 0,
 	       "samepage's own unmerge (run=2) is not counted");
 	sp_range(0, 0, buf, 10 * page_size);
 	sp_restore();

@@ -37,7 +37,8 @@
  * @major:	out: module version, major
  * @minor:	out: module version, minor
  * @patch:	out: module version, patch
- * @features:	out: SAMEPAGE_FEAT_* bits active in this load
+ * @features:	out: 0 (no optional feature bits are defined yet; the
+ *		hooks a load has are listed in /sys/kernel/mm/samepage/hooks)
  */
 struct samepage_version {
 	__u32 size;
@@ -63,9 +64,10 @@ struct samepage_version {
  * @len:	with SAMEPAGE_REGISTER_RANGE: page-aligned length, not 0;
  *		without it both must be 0
  *
- * A whole process is inherited by nothing yet (fork/exec inheritance is a
- * later ABI addition). Unregistering a range trims or splits registered
- * ranges it overlaps; unregistering unmerges first, synchronously.
+ * A whole-process registration is inherited by forked children and across
+ * exec, like PR_SET_MEMORY_MERGE; a range registration is not. Unregistering
+ * a range trims or splits registered ranges it overlaps; unregistering
+ * unmerges first, synchronously.
  */
 struct samepage_register {
 	__u32 size;
@@ -92,10 +94,10 @@ enum samepage_why {
 	SAMEPAGE_WHY_VOLATILE,		/* content changed since the last pass (or first seen) */
 	SAMEPAGE_WHY_SMART_SCAN,	/* skipped by smart_scan this pass */
 	SAMEPAGE_WHY_UNIQUE,		/* no other page has its content */
-	SAMEPAGE_WHY_THP,		/* inside a THP or large folio */
+	SAMEPAGE_WHY_THP,		/* has a twin, but one of the two huge pages has too few (thp_min_mergeable) */
 	SAMEPAGE_WHY_PINNED,		/* pinned by someone else (GUP, O_DIRECT, vmsplice) */
 	SAMEPAGE_WHY_VMA_SHARED,	/* in a shared mapping */
-	SAMEPAGE_WHY_VMA_LOCKED,	/* in an mlock()ed mapping */
+	SAMEPAGE_WHY_VMA_LOCKED,	/* unused: mlock()ed memory merges (kept for the ABI) */
 	SAMEPAGE_WHY_VMA_HUGETLB,	/* in a hugetlbfs mapping */
 	SAMEPAGE_WHY_VMA_IO,		/* in a PFN/IO/mixed mapping (device memory) */
 	SAMEPAGE_WHY_VMA_OTHER,		/* other ineligible mapping (dontexpand, uffd-wp, dax, droppable) */
@@ -169,6 +171,9 @@ struct samepage_proc_stat {
  * counter and knob, read at one instant (under samepage's engine lock).
  * @pass_visited and @last_pass_visited (pages looked at in the pass under
  * way and in the last complete one) tell how far the current pass is.
+ * @thp_split: huge pages split to merge their subpages
+ * @thp_min_mergeable: the knob of that name
+ * @pad2: 0
  */
 struct samepage_stats {
 	__u32 size;
@@ -201,9 +206,13 @@ struct samepage_stats {
 	__u64 why[SAMEPAGE_WHY_SLOTS];
 	__u64 pass_visited;
 	__u64 last_pass_visited;
+	__u64 thp_split;
+	__u32 thp_min_mergeable;
+	__u32 pad2;
 };
 
 #define SAMEPAGE_STATS_SIZE_VER0	448
+#define SAMEPAGE_STATS_SIZE_VER1	464
 
 /** struct samepage_proc_entry - one tracked process in a LIST answer */
 struct samepage_proc_entry {
@@ -220,7 +229,6 @@ struct samepage_proc_entry {
  * @capacity:	in: entries the array at @entries holds
  * @count:	out: processes tracked (may exceed @capacity: call again)
  * @entry_size:	in: sizeof(struct samepage_proc_entry); out: what was used
- * @pad:	must be 0
  * @entries:	in: user pointer to the array
  */
 struct samepage_list {
