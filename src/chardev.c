@@ -177,6 +177,8 @@ static long ioctl_register(void __user *uarg, bool reg)
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	err = reg ? sp_register(mm, tgid, start, end) : sp_unregister(mm, start, end);
+	if (reg && !err)
+		sp_scan_wake();		/* new memory to look at */
 	mmput(mm);
 	put_pid(tgid);
 	return err;

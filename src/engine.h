@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The merge engine's objects, shared by scan.c (the kthread and the cursor),
- * tree.c (hash-first stable and unstable trees) and merge.c (kpages and PTE
- * replacement). Everything here is protected by samepage_engine.lock,
- * except where a field says otherwise.
+ * The merge engine's objects and the functions of the files that own them
+ * (listed at the end, from the bottom layer up). Everything here is
+ * protected by samepage_engine.lock, except where a field says otherwise.
  *
  * Locking, outermost first (a lock is only ever taken with locks above it
  * held, never below):
@@ -48,6 +47,7 @@
 #include <linux/xarray.h>
 #include <linux/mm_types.h>
 #include <linux/gfp.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/samepage.h>
 
 /*
@@ -256,7 +256,24 @@ static inline bool sp_mm_exiting(struct mm_struct *mm)
 	return atomic_read(&mm->mm_users) == 0;
 }
 
-/* tree.c */
+/*
+ * The files of the engine and what each owns, from the bottom up: a file
+ * calls only into files listed before it (and into engine.c's state),
+ * never back up, so no two files depend on each other.
+ */
+
+/* engine.c: struct samepage_engine, its one instance */
+bool sp_engine_has_kpages(void);
+
+/* page.c: page contents (the hash, the compares) */
+void sp_page_init(void);
+u64 sp_page_hash(struct page *page);
+bool sp_hash_is_zero(u64 hash);
+bool sp_page_is_zero(struct page *page);
+bool sp_pages_equal(struct page *a, struct page *b);
+bool sp_page_ends_equal(struct page *a, struct page *b);
+
+/* tree.c: the hash-first stable and unstable trees */
 struct sp_stable_node *sp_stable_find(const struct sp_key *key);
 struct sp_stable_node *sp_stable_next(struct sp_stable_node *node);
 void sp_stable_insert(struct sp_stable_node *node);
@@ -275,7 +292,23 @@ extern struct kmem_cache *sp_slot_cache;
 int sp_caches_init(void);
 void sp_caches_exit(void);
 
-/* merge.c */
+/* memcg.c: kpages are charged to a memory cgroup */
+int sp_kpage_charge(struct page *kpage, struct mm_struct *mm);
+
+/* kpage.c: kpages and their stable nodes */
+int sp_kpage_init(void);
+void sp_kpage_exit(void);
+bool sp_is_kpage(struct page *page);
+struct sp_stable_node *sp_kpage_node(struct page *kpage);
+struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
+				    const struct sp_key *key);
+void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
+void sp_item_unlink(struct sp_rmap_item *item);
+unsigned long sp_kpage_prune(void);
+unsigned long sp_prune(void);
+bool sp_prune_due(void);
+
+/* merge.c: page tables: what is mapped where, and PTE replacement */
 /*
  * What sp_get_anon_page() found: an anonymous page mapped by a PTE (maybe a
  * subpage of a large folio), the shared zero page, a PMD-mapped THP (its
@@ -283,11 +316,6 @@ void sp_caches_exit(void);
  */
 enum sp_pte_kind { SP_PTE_NONE, SP_PTE_NO_TABLE, SP_PTE_ANON, SP_PTE_ZERO, SP_PTE_HUGE };
 
-int sp_merge_init(void);
-void sp_merge_exit(void);
-bool sp_is_kpage(struct page *page);
-struct sp_stable_node *sp_kpage_node(struct page *kpage);
-bool sp_pages_equal(struct page *a, struct page *b);
 /*
  * The PMD entry of the last 2 MiB a walk looked at, so that a scan finds
  * each PMD once rather than once per page. Valid while the mmap lock that
@@ -303,13 +331,28 @@ struct sp_pmd_cache {
 
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
 				  struct page **pagep, struct sp_pmd_cache *pc);
-struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
-				    const struct sp_key *key);
-void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
-void sp_item_unlink(struct sp_rmap_item *item);
-unsigned long sp_kpage_prune(void);
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage, bool fill);
+
+/* slothash.c: the mm -> slot hash (RCU readers) */
+struct sp_mm_slot *sp_find_slot(struct mm_struct *mm);
+void sp_slot_hash_add(struct sp_mm_slot *slot);
+void sp_slot_hash_del(struct sp_mm_slot *slot);
+
+/* items.c: rmap_items, their counts, the kernel's per-mm KSM fields */
+bool sp_item_zero(struct mm_struct *mm, unsigned long addr);
+struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr);
+void sp_drop_item(struct sp_rmap_item *item);
+void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end);
+void sp_set_zero(struct sp_rmap_item *item, bool zero);
+void sp_zero_gone(struct mm_struct *mm, unsigned long addr);
+long sp_zero_pages(void);
+bool sp_proc_ksm_stat_on(void);
+bool sp_slot_publishes(struct sp_mm_slot *slot);
+void sp_publish_counts(struct sp_mm_slot *slot);
+void sp_fork_fixup(struct mm_struct *parent, struct mm_struct *child, bool in_ksm_fork);
+
+/* unmerge.c: give merged pages back */
 void sp_unmerge_scanned(struct mm_struct *mm, unsigned long start,
 			unsigned long end);
 int sp_unmerge_range(struct mm_struct *mm, unsigned long start,
@@ -318,31 +361,25 @@ int __sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 		       unsigned long end);
 bool sp_vma_may_hold_merged(struct vm_area_struct *vma);
 
-/* slots.c */
-struct sp_mm_slot *sp_find_slot(struct mm_struct *mm);
-bool sp_item_zero(struct mm_struct *mm, unsigned long addr);
+/* notify.c: an mmu notifier on every tracked mm, and its reports' queue */
+extern struct delayed_work sp_reap_work;
+struct mmu_notifier *sp_notifier_get(struct mm_struct *mm);
+void sp_notifier_put(struct mmu_notifier *mn);
+void sp_notifier_exit(void);
 void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
 		      unsigned long end);
 void sp_reap_soon(void);
+bool sp_reap_again(void);
+
+/* slots.c: the registry of slots and ranges */
 struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot);
 void sp_free_slot(struct sp_mm_slot *slot);
 bool sp_reap_slots(void);
+bool sp_ksm_running(void);
 bool sp_next_span(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 		  unsigned long addr, unsigned long end, unsigned long *s,
 		  unsigned long *e);
-void sp_release_items(struct sp_mm_slot *slot, unsigned long start,
-		      unsigned long end);
-void sp_discover_madvised(void);
-bool sp_ksm_running(void);
-struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr);
-void sp_drop_item(struct sp_rmap_item *item);
-void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end);
-void sp_set_zero(struct sp_rmap_item *item, bool zero);
-void sp_zero_gone(struct mm_struct *mm, unsigned long addr);
-long sp_zero_pages(void);
-void sp_publish_counts(struct sp_mm_slot *slot);
-void sp_fork_fixup(struct mm_struct *parent, struct mm_struct *child, bool in_ksm_fork);
-bool sp_slot_publishes(struct sp_mm_slot *slot);
+int sp_follow(struct mm_struct *mm, struct pid *pid);
 struct sp_range *sp_range_new(unsigned long start, unsigned long end);
 int __sp_register(struct mm_struct *mm, struct pid *pid, struct sp_range *r);
 int sp_register(struct mm_struct *mm, struct pid *pid, unsigned long start,
@@ -352,22 +389,28 @@ int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end);
 int sp_unmerge_all(void);
 void sp_slots_exit(void);
 
-/* scan.c */
+/* reaper.c: acts on the notifiers' reports */
+void sp_reaper_init(void);
+void sp_reaper_exit(void);
+
+/* discover.c: madvise discovery */
+void sp_discover_madvised(void);
+
+/* scope.c: merge_scope */
+void sp_key_scope(struct sp_mm_slot *slot, struct page *page, struct sp_key *key);
+
+/* advisor.c: the scan-time advisor (in-tree's advisor_* knobs) */
+void sp_advisor_start_pass(void);
+void sp_advisor_end_pass(void);
+
+/* scan.c: the samepaged kthread, the walk, what happens to one page */
 int sp_scan_init(void);
 void sp_scan_exit(void);
 void sp_scan_wake(void);
-unsigned long sp_prune(void);
 int sp_vma_why(struct vm_area_struct *vma);
 bool sp_vma_eligible(struct vm_area_struct *vma);
-bool sp_engine_has_kpages(void);
 int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		   unsigned long end, bool own_uid, u64 *merged);
-
-/* hooks.c */
-int sp_hooks_init(void);
-void sp_hooks_exit(void);
-long sp_cow_breaks(void);
-ssize_t sp_hooks_show(char *buf);
 
 /* inherit.c: whole-process registrations follow fork and exec */
 bool sp_inherits(struct mm_struct *mm);
@@ -375,20 +418,11 @@ void sp_inherit(struct mm_struct *mm, struct pid *pid);
 void sp_queue_follow(struct mm_struct *mm, struct pid *pid);
 void sp_inherit_exit(void);
 
-/* notify.c: an mmu notifier on every tracked mm */
-struct mmu_notifier *sp_notifier_get(struct mm_struct *mm);
-void sp_notifier_put(struct mmu_notifier *mn);
-void sp_notifier_exit(void);
-
-/* advisor.c: the scan-time advisor (in-tree's advisor_* knobs) */
-void sp_advisor_start_pass(void);
-void sp_advisor_end_pass(void);
-
-/* memcg.c: kpages are charged to a memory cgroup */
-int sp_kpage_charge(struct page *kpage, struct mm_struct *mm);
-
-/* scope.c: merge_scope */
-void sp_key_scope(struct sp_mm_slot *slot, struct page *page, struct sp_key *key);
+/* hooks.c */
+int sp_hooks_init(void);
+void sp_hooks_exit(void);
+long sp_cow_breaks(void);
+ssize_t sp_hooks_show(char *buf);
 
 /* stats.c */
 void sp_fill_stats(struct samepage_stats *st);

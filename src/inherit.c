@@ -151,6 +151,7 @@ static void inherit_workfn(struct work_struct *work)
 		}
 		done_pending(p);
 	}
+	sp_scan_wake();		/* new memory to look at */
 }
 
 /* Unload (the hooks are gone): finish or drop what is queued. */

@@ -40,9 +40,10 @@ static int __init samepage_init(void)
 	err = sp_caches_init();
 	if (err)
 		return err;
-	err = sp_merge_init();
+	err = sp_kpage_init();
 	if (err)
 		goto out_caches;
+	sp_reaper_init();
 	err = sp_scan_init();
 	if (err)
 		goto out_merge;
@@ -61,7 +62,7 @@ out_sysfs:
 out_scan:
 	sp_scan_exit();
 out_merge:
-	sp_merge_exit();
+	sp_kpage_exit();
 out_caches:
 	sp_caches_exit();
 	return err;
@@ -73,7 +74,7 @@ static void __exit samepage_exit(void)
 	samepage_chardev_exit();
 	samepage_sysfs_exit();
 	sp_scan_exit();
-	sp_merge_exit();
+	sp_kpage_exit();
 	sp_caches_exit();
 	pr_info("unloaded\n");
 }

@@ -20,6 +20,64 @@
 #include <linux/slab.h>
 
 #include "engine.h"
+#include "ksyms.h"
+
+#define REAP_RETRIES	50	/* every 100 ms: 5 s */
+
+/* The reaper's work (reaper.c sets its function up at load). */
+struct delayed_work sp_reap_work;
+
+/* Re-runs left to free the kpages of processes still tearing down. */
+static atomic_t reap_retries = ATOMIC_INIT(0);
+
+/* Let the reaper run soon (from any context). */
+void sp_reap_soon(void)
+{
+	atomic_set(&reap_retries, REAP_RETRIES);
+	mod_delayed_work(SP_UNBOUND_WQ, &sp_reap_work, 0);
+}
+
+/**
+ * sp_note_unmapped() - an mmu notifier saw [@start, @end) of @mm unmapped
+ * @mm: the address space
+ * @start: start
+ * @end: end
+ *
+ * Atomic context, never blocks: the range is queued on the slot (merged
+ * into the last one when the queue is full) and the reaper drops the
+ * rmap_items there. Should the range be mapped again meanwhile, its items
+ * are recreated at the next visit.
+ */
+void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
+		      unsigned long end)
+{
+	struct sp_mm_slot *slot;
+	unsigned long flags;
+
+	rcu_read_lock();
+	slot = sp_find_slot(mm);
+	if (slot) {
+		spin_lock_irqsave(&slot->unmapped_lock, flags);
+		if (slot->nr_unmapped < SP_UNMAPPED_MAX) {
+			slot->unmapped[slot->nr_unmapped].start = start;
+			slot->unmapped[slot->nr_unmapped++].end = end;
+		} else {
+			unsigned int last = SP_UNMAPPED_MAX - 1;
+
+			slot->unmapped[last].start = min(slot->unmapped[last].start, start);
+			slot->unmapped[last].end = max(slot->unmapped[last].end, end);
+		}
+		spin_unlock_irqrestore(&slot->unmapped_lock, flags);
+		sp_reap_soon();
+	}
+	rcu_read_unlock();
+}
+
+/* Should the reaper run once more (it re-arms itself a bounded number of times)? */
+bool sp_reap_again(void)
+{
+	return atomic_dec_if_positive(&reap_retries) >= 0;
+}
 
 static void sp_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {

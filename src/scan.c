@@ -35,23 +35,6 @@
 #include "ksyms.h"
 #include "trace.h"
 
-struct samepage_engine samepage_engine = {
-	.lock = __MUTEX_INITIALIZER(samepage_engine.lock),
-	.slots = LIST_HEAD_INIT(samepage_engine.slots),
-	.stable = RB_ROOT,
-	.unstable = RB_ROOT,
-	.kpages = LIST_HEAD_INIT(samepage_engine.kpages),
-};
-
-/*
- * A testing aid: every content hash is ANDed with it. A narrow mask makes
- * different contents collide, which proves that the memcmp() confirmation
- * and hash_collisions work; no user needs to change it.
- */
-static unsigned long long hash_mask = ~0ULL;
-module_param(hash_mask, ullong, 0600);
-MODULE_PARM_DESC(hash_mask, "testing: mask applied to content hashes (forces collisions)");
-
 /*
  * cow_cooldown_passes (default 0, in-tree's timing): a merged page written
  * to within that many passes of its merge is fast-changing, and counts as
@@ -60,18 +43,12 @@ MODULE_PARM_DESC(hash_mask, "testing: mask applied to content hashes (forces col
  */
 
 static struct task_struct *samepaged;
+
 static DECLARE_WAIT_QUEUE_HEAD(samepaged_wait);
-static unsigned long last_prune;
-static u64 zero_hash;
 
 void sp_scan_wake(void)
 {
 	wake_up_interruptible(&samepaged_wait);
-}
-
-bool sp_engine_has_kpages(void)
-{
-	return READ_ONCE(samepage_engine.c.kernel_pages_allocated) != 0;
 }
 
 /**
@@ -114,15 +91,6 @@ bool sp_vma_eligible(struct vm_area_struct *vma)
 	return sp_vma_why(vma) < 0 && vma->anon_vma;
 }
 
-static u64 page_hash(struct page *page)
-{
-	void *p = kmap_local_page(page);
-	u64 h = xxh64(p, PAGE_SIZE, 0);
-
-	kunmap_local(p);
-	return h & hash_mask;
-}
-
 static bool key_differs(const struct sp_key *a, const struct sp_key *b)
 {
 	return a->nid != b->nid || a->hash != b->hash || a->scope_kind != b->scope_kind ||
@@ -131,7 +99,7 @@ static bool key_differs(const struct sp_key *a, const struct sp_key *b)
 
 static struct sp_key page_key(struct sp_mm_slot *slot, struct page *page)
 {
-	struct sp_key key = { .hash = page_hash(page) };
+	struct sp_key key = { .hash = sp_page_hash(page) };
 
 	if (!READ_ONCE(samepage_knobs.merge_across_nodes))
 		key.nid = page_to_nid(page);
@@ -219,30 +187,10 @@ static int split_thp(struct page *page)
 /* The partner stays in its huge page for now (and in the unstable tree). */
 #define PARTNER_KEEP	(-3)
 
-/* Bytes at each end of two pages that must be equal before they merge. */
-#define SAMPLE_BYTES	64
-
-/*
- * A cheap filter before a merge: do @a and @b start and end alike? Pages
- * that differ (a hash collision) almost always do so there; the one full
- * memcmp() comes later, in sp_replace_page().
- */
-static bool ends_equal(struct page *a, struct page *b)
-{
-	char *pa = kmap_local_page(a), *pb = kmap_local_page(b);
-	bool eq = !memcmp(pa, pb, SAMPLE_BYTES) &&
-		  !memcmp(pa + PAGE_SIZE - SAMPLE_BYTES, pb + PAGE_SIZE - SAMPLE_BYTES,
-			  SAMPLE_BYTES);
-
-	kunmap_local(pb);
-	kunmap_local(pa);
-	return eq;
-}
-
 /* A collision only if the partner still has the hash it had in the tree. */
 static int partner_differs(struct page *ppage, const struct sp_key *key)
 {
-	if (page_hash(ppage) != key->hash)
+	if (sp_page_hash(ppage) != key->hash)
 		return PARTNER_GONE;
 	samepage_engine.c.hash_collisions++;
 	return SAMEPAGE_WHY_UNIQUE;
@@ -332,7 +280,7 @@ static bool thp_may_split(struct sp_rmap_item *partner)
  *
  * @page goes into a new kpage, which is filled from it at that moment,
  * then the partner, compared with it. Should the partner differ after all
- * (a collision that got past ends_equal(), or a write since it was
+ * (a collision that got past sp_page_ends_equal(), or a write since it was
  * hashed), @page gets its own page back: no kpage is ever left holding a
  * page that matched nothing. If the partner cannot merge for another
  * reason (pinned, busy), @page stays on the kpage, where later twins find
@@ -391,7 +339,7 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 		if (sp_get_anon_page(pvma, partner->addr, &ppage, NULL) != SP_PTE_ANON)
 			goto out_unlock;
 	}
-	if (!ends_equal(page, ppage)) {
+	if (!sp_page_ends_equal(page, ppage)) {
 		why = partner_differs(ppage, &item->key);
 		goto out_page;
 	}
@@ -554,7 +502,7 @@ static int merge_page(struct vm_area_struct *vma, struct sp_rmap_item *item,
 {
 	int why;
 
-	if (READ_ONCE(samepage_knobs.use_zero_pages) && key->hash == zero_hash) {
+	if (READ_ONCE(samepage_knobs.use_zero_pages) && sp_hash_is_zero(key->hash)) {
 		why = try_merge(vma, item->addr, page, NULL, false);
 		if (why == SAMEPAGE_WHY_MERGED) {
 			sp_set_zero(item, true);
@@ -727,7 +675,7 @@ static void scan_thp(struct visit *v, unsigned long addr, unsigned long end,
 			continue;
 		}
 		__set_bit(i, ready);
-		if (sp_stable_find(&key) || (zero_ok && key.hash == zero_hash)) {
+		if (sp_stable_find(&key) || (zero_ok && sp_hash_is_zero(key.hash))) {
 			thp_credit(item);
 			partners++;
 			continue;
@@ -841,13 +789,6 @@ static unsigned long visit_addr(struct visit *v, unsigned long addr,
 	return 1;
 }
 
-/* Free unmapped kpages; returns how many no rmap_item maps but a PTE does. */
-unsigned long sp_prune(void)
-{
-	last_prune = jiffies;
-	return sp_kpage_prune();
-}
-
 /* Registered slots (list_count_nodes() is missing from older 6.1 updates). */
 static unsigned long count_slots(void)
 {
@@ -883,6 +824,34 @@ static void end_slot_pass(struct sp_mm_slot *slot)
 }
 
 enum slot_scan { SLOT_MORE, SLOT_DONE, SLOT_DEAD };
+
+/**
+ * sp_release_items() - the cursor passed [@start, @end) without visiting it
+ * @slot: the slot (its mm's mmap lock is held for read, not mm_users)
+ * @start: start
+ * @end: end
+ *
+ * Whatever samepage merged there is given back first: the area was
+ * unregistered, or stopped being VM_MERGEABLE (MADV_UNMERGEABLE,
+ * PR_SET_MEMORY_MERGE=0), or in-tree KSM took it over. Then the items go.
+ */
+static void sp_release_items(struct sp_mm_slot *slot, unsigned long start,
+			     unsigned long end)
+{
+	struct sp_rmap_item *item;
+	unsigned long idx;
+
+	if (start >= end)
+		return;
+	xa_for_each_range(&slot->items, idx, item, start >> PAGE_SHIFT,
+			  (end >> PAGE_SHIFT) - 1) {
+		if (!item->node && !item->zero)
+			continue;
+		sp_unmerge_scanned(slot->mm, start, end);
+		break;
+	}
+	sp_drop_items(slot, start, end);
+}
 
 /*
  * Should the walk let go of the mmap lock at @addr? At a PMD boundary, when
@@ -1015,8 +984,7 @@ static void scan_batch(unsigned int budget)
 			break;
 		cond_resched();
 	}
-	if (time_after(jiffies, last_prune +
-		       msecs_to_jiffies(READ_ONCE(samepage_knobs.stable_node_chains_prune_millisecs))))
+	if (sp_prune_due())
 		sp_prune();
 	mutex_unlock(&e->lock);
 }
@@ -1133,7 +1101,7 @@ static int samepaged_fn(void *unused)
 
 int sp_scan_init(void)
 {
-	zero_hash = page_hash(ZERO_PAGE(0));
+	sp_page_init();
 	samepaged = kthread_run(samepaged_fn, NULL, "samepaged");
 	return PTR_ERR_OR_ZERO(samepaged);
 }
@@ -1142,4 +1110,5 @@ void sp_scan_exit(void)
 {
 	kthread_stop(samepaged);
 	sp_slots_exit();
+	sp_reaper_exit();	/* no notifier reports any more: see there */
 }

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpages (DESIGN.md section 3): pages samepage owns.
+ *
+ * A kpage is a fresh copy of the merged content, never on the LRU (so
+ * reclaim, migration, compaction and NUMA balancing leave it alone),
+ * marked anonymous with a dummy anon_vma that every rmap walk finds empty,
+ * and charged to a memory cgroup (memcg.c). samepage holds one reference
+ * on it for as long as any PTE maps it, so a write fault always copies
+ * instead of reusing it, and a forked child simply maps it too. The kpage
+ * is freed when nothing maps it. Its stable node links the rmap_items
+ * merged into it.
+ */
+#include <linux/mm.h>
+#include <linux/highmem.h>
+#include <linux/rmap.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/module.h>
+#include <linux/jiffies.h>
+#include <linux/xarray.h>
+#include "samepage.h"
+#include "engine.h"
+#include "ksyms.h"
+
+static struct anon_vma *dummy_anon_vma;
+
+/* pfn -> stable node of every kpage, to find a forked child's kpage's node */
+static DEFINE_XARRAY(kpage_nodes);
+
+/* folio->mapping of every kpage: the dummy anon_vma plus the anon bit */
+static void *kpage_mapping __ro_after_init;
+
+int sp_kpage_init(void)
+{
+	dummy_anon_vma = kzalloc(sizeof(*dummy_anon_vma), GFP_KERNEL);
+	if (!dummy_anon_vma)
+		return -ENOMEM;
+	init_rwsem(&dummy_anon_vma->rwsem);
+	atomic_set(&dummy_anon_vma->refcount, 1);
+	dummy_anon_vma->root = dummy_anon_vma;
+	dummy_anon_vma->parent = dummy_anon_vma;
+	dummy_anon_vma->rb_root = RB_ROOT_CACHED;
+	kpage_mapping = (void *)((unsigned long)dummy_anon_vma + SP_MAPPING_ANON);
+	return 0;
+}
+
+/* Only called once no kpage is left (each one holds a module reference). */
+void sp_kpage_exit(void)
+{
+	synchronize_rcu();
+	kfree(dummy_anon_vma);
+}
+
+bool sp_is_kpage(struct page *page)
+{
+	return READ_ONCE(page_folio(page)->mapping) == kpage_mapping;
+}
+
+/* The stable node of @kpage (engine lock held), or NULL. */
+struct sp_stable_node *sp_kpage_node(struct page *kpage)
+{
+	return xa_load(&kpage_nodes, page_to_pfn(kpage));
+}
+
+/**
+ * sp_kpage_new() - a new kpage for the content of @src
+ * @mm: the address space of @src: the kpage is charged to its memcg
+ * @src: the page it is for (the caller holds a reference)
+ * @key: node and xxh64 of that content
+ *
+ * The kpage is set up under its folio lock as DESIGN.md 3 requires, then
+ * left unlocked, on @src's NUMA node. Its content is not there yet: the
+ * first sp_replace_page() (with @fill) copies it in. It takes a
+ * module reference, dropped when it is freed.
+ *
+ * Return: its stable node (not yet in the tree); ERR_PTR(-ENOSPC) when
+ * max_kernel_pages is reached, -EDQUOT when @mm's memcg is at its limit,
+ * -ENOMEM when out of memory.
+ */
+struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
+				    const struct sp_key *key)
+{
+	struct samepage_engine *e = &samepage_engine;
+	unsigned long max = READ_ONCE(samepage_knobs.max_kernel_pages);
+	struct sp_stable_node *node;
+	struct folio *folio;
+	struct page *kpage;
+	int err = -ENOMEM;
+
+	if (max && e->c.kernel_pages_allocated >= max)
+		return ERR_PTR(-ENOSPC);
+	node = kmem_cache_zalloc(sp_node_cache, SP_GFP_SCAN);
+	if (!node)
+		return ERR_PTR(-ENOMEM);
+	/*
+	 * On the candidate's own node: merge_across_nodes=0 must keep it
+	 * there. Never by reclaiming hard or OOM-killing (SP_GFP_SCAN).
+	 */
+	kpage = alloc_pages_node(page_to_nid(src), GFP_HIGHUSER | __GFP_THISNODE |
+				 __GFP_NORETRY | __GFP_NOWARN, 0);
+	if (!kpage)
+		goto fail;
+	if (sp_kpage_charge(kpage, mm)) {
+		err = -EDQUOT;
+		goto fail;
+	}
+	if (xa_err(xa_store(&kpage_nodes, page_to_pfn(kpage), node, SP_GFP_SCAN)))
+		goto fail;
+	if (!try_module_get(THIS_MODULE)) {
+		xa_erase(&kpage_nodes, page_to_pfn(kpage));
+		goto fail;
+	}
+	folio = page_folio(kpage);
+	__folio_set_locked(folio);
+	__folio_mark_uptodate(folio);
+	__folio_set_swapbacked(folio);
+	folio->index = 0;
+	WRITE_ONCE(folio->mapping, kpage_mapping);
+	folio_unlock(folio);
+
+	node->kpage = kpage;
+	node->key = *key;
+	INIT_HLIST_HEAD(&node->items);
+	list_add_tail(&node->list, &e->kpages);
+	e->c.kernel_pages_allocated++;
+	return node;
+fail:
+	if (kpage)
+		put_page(kpage);	/* uncharges it, if it was charged */
+	kmem_cache_free(sp_node_cache, node);
+	return ERR_PTR(err);
+}
+
+/* @item now maps @node's kpage. */
+void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node)
+{
+	if (node->sharers++)
+		samepage_engine.c.pages_sharing++;
+	else
+		sp_stable_insert(node);
+	item->node = node;
+	item->merged_at = samepage_engine.c.full_scans;
+	item->slot->merging++;
+	hlist_add_head(&item->nlink, &node->items);
+}
+
+/* @item no longer maps its kpage (COW, unmerge, unmap or teardown). */
+void sp_item_unlink(struct sp_rmap_item *item)
+{
+	struct sp_stable_node *node = item->node;
+
+	if (!node)
+		return;
+	hlist_del(&item->nlink);
+	item->node = NULL;
+	item->slot->merging--;
+	if (--node->sharers)
+		samepage_engine.c.pages_sharing--;
+	else
+		sp_stable_erase(node);
+}
+
+/*
+ * Free every kpage that no PTE maps any more. Items still linked to one are
+ * stale (their address was unmapped or COWed since the last visit).
+ */
+unsigned long sp_kpage_prune(void)
+{
+	struct samepage_engine *e = &samepage_engine;
+	struct sp_stable_node *node, *tmp;
+	unsigned long orphans = 0;
+
+	list_for_each_entry_safe(node, tmp, &e->kpages, list) {
+		struct folio *folio = page_folio(node->kpage);
+
+		if (folio_mapped(folio)) {
+			orphans += !node->sharers;
+			continue;
+		}
+		while (!hlist_empty(&node->items))
+			sp_item_unlink(hlist_entry(node->items.first,
+						   struct sp_rmap_item, nlink));
+		sp_stable_erase(node);
+		list_del(&node->list);
+		xa_erase(&kpage_nodes, folio_pfn(folio));
+		folio_put(folio);
+		kmem_cache_free(sp_node_cache, node);
+		e->c.kernel_pages_allocated--;
+		module_put(THIS_MODULE);
+	}
+	return orphans;
+}
+
+static unsigned long last_prune;
+
+/* Free unmapped kpages; returns how many no rmap_item maps but a PTE does. */
+unsigned long sp_prune(void)
+{
+	last_prune = jiffies;
+	return sp_kpage_prune();
+}
+
+/* Is the periodic prune (stable_node_chains_prune_millisecs) due? */
+bool sp_prune_due(void)
+{
+	return time_after(jiffies, last_prune +
+			  msecs_to_jiffies(READ_ONCE(samepage_knobs.stable_node_chains_prune_millisecs)));
+}

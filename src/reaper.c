@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The reaper: a work item that acts on what the mmu notifiers reported
+ * (notify.c) without blocking them: it frees the slots of exited
+ * processes, drops the rmap_items of unmapped ranges, and frees the
+ * kpages nothing maps any more.
+ */
+#include <linux/workqueue.h>
+#include <linux/spinlock.h>
+#include <linux/mutex.h>
+#include "engine.h"
+#include "ksyms.h"
+
+/* Drop the items of the ranges queued by sp_note_unmapped(). */
+static void drop_unmapped(struct sp_mm_slot *slot)
+{
+	struct { unsigned long start, end; } r[SP_UNMAPPED_MAX];
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&slot->unmapped_lock, flags);
+	n = slot->nr_unmapped;
+	memcpy(r, slot->unmapped, n * sizeof(r[0]));
+	slot->nr_unmapped = 0;
+	spin_unlock_irqrestore(&slot->unmapped_lock, flags);
+	while (n--)
+		sp_drop_items(slot, r[n].start, r[n].end);
+}
+
+/*
+ * Exits and unmaps the notifiers reported: forget them, free their kpages.
+ * A release comes at the start of exit_mmap(), before the pages are
+ * unmapped, so kpages that only the exiting process maps are freed by a
+ * re-run moments later (every 100 ms while such kpages remain, for 5 s at
+ * most; a forked child that maps a kpage unregistered can keep one longer,
+ * and the periodic prune frees it then).
+ */
+static void reap_workfn(struct work_struct *work)
+{
+	static bool rerun;	/* the work is never run twice at once */
+	struct sp_mm_slot *slot;
+	unsigned long orphans = 0;
+	bool changed = rerun;
+
+	mutex_lock(&samepage_engine.lock);
+	changed |= sp_reap_slots();
+	list_for_each_entry(slot, &samepage_engine.slots, list) {
+		if (READ_ONCE(slot->nr_unmapped)) {
+			drop_unmapped(slot);
+			changed = true;
+		}
+	}
+	if (changed)		/* a prune walks every kpage: only when useful */
+		orphans = sp_prune();
+	mutex_unlock(&samepage_engine.lock);
+	rerun = orphans && sp_reap_again();
+	if (rerun)
+		queue_delayed_work(SP_UNBOUND_WQ, &sp_reap_work, HZ / 10);
+}
+
+/* Load: the notifiers' reports reach reap_workfn() from now on. */
+void sp_reaper_init(void)
+{
+	INIT_DELAYED_WORK(&sp_reap_work, reap_workfn);
+}
+
+/* Unload, once no notifier callback runs any more: no reaper work after this. */
+void sp_reaper_exit(void)
+{
+	cancel_delayed_work_sync(&sp_reap_work);
+}
