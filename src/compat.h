@@ -121,6 +121,13 @@ static inline long sp_mm_ksm_zero_read(struct mm_struct *mm)
 #endif
 }
 
+/* Does in-tree ksm_fork() zero a mergeable parent's child's KSM counts? */
+#ifdef SP_HAVE_KSM_FORK_RESETS_COUNTS
+#define SP_KSM_FORK_RESETS_COUNTS	true
+#else
+#define SP_KSM_FORK_RESETS_COUNTS	false	/* 6.1: the child keeps a copy */
+#endif
+
 static inline void sp_mm_ksm_counts_add(struct mm_struct *mm, long merging,
 					long items)
 {

@@ -141,8 +141,8 @@ void sp_zero_gone(struct mm_struct *mm, unsigned long addr)
  * @parent: the parent's mm (current's)
  * @child: the child's new mm (the child does not run yet)
  * @in_ksm_fork: called from in-tree ksm_fork() (the parent is mergeable),
- *	which zeroed the child's ksm_merging_pages and ksm_rmap_items and
- *	added the child's copied ksm_zero_pages to in-tree's global count;
+ *	which (6.10+) zeroed the child's ksm_merging_pages and ksm_rmap_items
+ *	and added the child's copied ksm_zero_pages to in-tree's global count;
  *	else from the fork tracepoint, for a child ksm_fork() left alone
  *
  * dup_mm() copies the parent's mm_struct, samepage's published counts
@@ -171,14 +171,11 @@ void sp_fork_fixup(struct mm_struct *parent, struct mm_struct *child, bool in_ks
 		xa_unlock(&slot->items);
 	copied = sp_mm_ksm_zero_read(child);
 	sp_mm_ksm_zero_add(child, intree - copied);
-	if (in_ksm_fork) {
-		if (samepage_ksyms.ksm_zero_pages)
-			atomic_long_sub(copied - intree,
-					SP_DATA(ksm_zero_pages, atomic_long_t *));
-	} else {
+	if (in_ksm_fork && samepage_ksyms.ksm_zero_pages)
+		atomic_long_sub(copied - intree, SP_DATA(ksm_zero_pages, atomic_long_t *));
+	if (!in_ksm_fork || !SP_KSM_FORK_RESETS_COUNTS)
 		sp_mm_ksm_counts_add(child, -(long)READ_ONCE(slot->pub_merging),
 				     -(long)READ_ONCE(slot->pub_items));
-	}
 out:
 	rcu_read_unlock();
 }
