@@ -189,29 +189,6 @@ static inline int sp_mapcount(struct folio *folio)
 }
 
 /*
- * Calls to resolved functions whose arguments differ between kernels. These
- * are macros so that this header needs nothing from ksyms.h, which includes
- * it; they expand to SP_CALLn() (the IBT-safe trampoline) at the use site.
- */
-#ifdef SP_HAVE_FOLIO_RMAP_PTES
-#define sp_rmap_add_anon(folio, page, vma, addr) \
-	SP_CALL6(rmap_add_anon, folio, page, 1, vma, addr, (__force int)RMAP_NONE)
-#define sp_rmap_remove(folio, page, vma) \
-	SP_CALL4(rmap_remove, folio, page, 1, vma)
-#else
-#define sp_rmap_add_anon(folio, page, vma, addr) \
-	SP_CALL4(rmap_add_anon, page, vma, addr, (__force int)RMAP_NONE)
-#define sp_rmap_remove(folio, page, vma) \
-	SP_CALL3(rmap_remove, page, vma, false)
-#endif
-
-#ifdef SP_MMU_RANGE_INIT_HAS_VMA
-#define sp_mn_range_end(range)	SP_CALL2(mn_range_end, range, false)
-#else
-#define sp_mn_range_end(range)	SP_CALL1(mn_range_end, range)
-#endif
-
-/*
  * Map and lock a PTE. From 6.5 this fails (NULL) when the page table went
  * away. For sparse the RCU read lock and the PTL count as taken either way
  * (pte_unmap_unlock() drops both); a caller releases them with
@@ -219,7 +196,7 @@ static inline int sp_mapcount(struct folio *folio)
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 #define sp_pte_offset_map_lock(mm, pmd, addr, ptl) ({			\
-	pte_t *__sp_pte = (pte_t *)SP_CALL4(pte_offset_map_lock, mm, pmd, addr, &(ptl)); \
+	pte_t *__sp_pte = sp_call_pte_offset_map_lock(mm, pmd, addr, &(ptl)); \
 	__acquire(RCU);		/* what sparse cannot see the call do: */ \
 	__acquire(ptl);		/* rcu_read_lock() and the PTL */	\
 	__sp_pte;							\

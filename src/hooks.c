@@ -143,7 +143,7 @@ static int ksm_madvise_wrapper(struct vm_area_struct *vma, unsigned long start,
 	int err;
 
 	wrapper_enter();
-	err = (int)SP_CALL5(ksm_madvise, vma, start, end, advice, vm_flags);
+	err = sp_ksm_madvise(vma, start, end, advice, vm_flags);
 	if (!err && advice == MADV_UNMERGEABLE)
 		err = __sp_unmerge_range(vma->vm_mm, start, end);
 	wrapper_leave();
@@ -157,7 +157,7 @@ static int disable_merge_any_wrapper(struct mm_struct *mm)
 	int err;
 
 	wrapper_enter();
-	err = (int)SP_CALL1(ksm_disable_merge_any, mm);
+	err = sp_ksm_disable_merge_any(mm);
 	if (!err && was)
 		err = __sp_unmerge_range(mm, 0, TASK_SIZE);
 	wrapper_leave();

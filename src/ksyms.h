@@ -3,6 +3,12 @@
  * Kernel symbols samepage resolves at load through kallsyms, and the one
  * IBT-safe way to call them.
  *
+ * Every resolved function has one typed wrapper (here, or in
+ * compat-calls.h where its arguments differ between kernels), with the
+ * function's own prototype, so a call is type-checked and its result
+ * truncated to its real type; SP_CALLn() is used nowhere else (scripts/check
+ * checks).
+ *
  * Every symbol lives in one read-only table (samepage_ksyms), filled once by
  * samepage_ksyms_init() and sealed read-only when module init finishes. A
  * resolved *function* is never called through a C function pointer: the
@@ -101,6 +107,40 @@ static inline bool sp_ptrace_may_access(struct task_struct *task, unsigned int m
 	return (u8)SP_CALL2(ptrace_may_access, task, mode);
 }
 
+static inline pmd_t *sp_mm_find_pmd(struct mm_struct *mm, unsigned long addr)
+{
+	return (pmd_t *)SP_CALL2(mm_find_pmd, mm, addr);
+}
+
+static inline pte_t sp_ptep_clear_flush(struct vm_area_struct *vma,
+					unsigned long addr, pte_t *ptep)
+{
+	return __pte(SP_CALL3(ptep_clear_flush, vma, addr, ptep));
+}
+
+static inline void sp_lru_add_drain_all(void)
+{
+	SP_CALL0(lru_add_drain_all);
+}
+
+/* __mmu_notifier_invalidate_range_start(): 0, or -EAGAIN (non-blocking only) */
+static inline int sp_mn_range_start(struct mmu_notifier_range *range)
+{
+	return (int)SP_CALL1(mn_range_start, range);
+}
+
+/* ksm_madvise() (vm_flags: a vm_flags_t * or an unsigned long *, by kernel) */
+static inline int sp_ksm_madvise(struct vm_area_struct *vma, unsigned long start,
+				 unsigned long end, int advice, void *vm_flags)
+{
+	return (int)SP_CALL5(ksm_madvise, vma, start, end, advice, vm_flags);
+}
+
+static inline int sp_ksm_disable_merge_any(struct mm_struct *mm)
+{
+	return (int)SP_CALL1(ksm_disable_merge_any, mm);
+}
+
 /* Split @page's large folio to order 0: 0, or a negative errno. */
 static inline int sp_split_huge_page(struct page *page)
 {
@@ -118,6 +158,8 @@ static inline int sp_mem_cgroup_charge(struct folio *folio, struct mm_struct *mm
 	return (int)SP_CALL3(mem_cgroup_charge, folio, mm, (__force unsigned int)gfp);
 }
 #endif
+
+#include "compat-calls.h"
 
 /* Address of a resolved data symbol, typed. */
 #define SP_DATA(sym, type)	((type)samepage_ksyms.sym)

@@ -75,7 +75,7 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 	if (pc && pc->mm == mm && pc->base == (addr & PMD_MASK) && pc->pmd) {
 		pmd = pc->pmd;
 	} else {
-		pmd = (pmd_t *)SP_CALL2(mm_find_pmd, mm, addr);
+		pmd = sp_mm_find_pmd(mm, addr);
 		if (pc) {
 			pc->mm = mm;
 			pc->base = addr & PMD_MASK;
@@ -153,7 +153,7 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 	pte_t *ptep, entry, newpte;
 	pmd_t *pmd, pmde;
 
-	pmd = (pmd_t *)SP_CALL2(mm_find_pmd, mm, addr);
+	pmd = sp_mm_find_pmd(mm, addr);
 	if (!pmd)
 		return -EAGAIN;
 	pmde = sp_pmdp_get_lockless(pmd);
@@ -162,7 +162,7 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 
 	sp_mmu_range_init(&range, vma, addr, addr + PAGE_SIZE);
 	if (notify)
-		SP_CALL1(mn_range_start, &range);
+		sp_mn_range_start(&range);
 	ptep = sp_pte_offset_map_lock(mm, pmd, addr, ptl);
 	if (!ptep) {
 		sp_pte_map_release(ptl);
@@ -172,7 +172,7 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 	if (!pte_present(entry) || pte_pfn(entry) != page_to_pfn(page))
 		goto out_unlock;
 
-	entry = __pte(SP_CALL3(ptep_clear_flush, vma, addr, ptep));
+	entry = sp_ptep_clear_flush(vma, addr, ptep);
 	/* mapcount + our reference (+ swap cache) is all that may pin it */
 	if (sp_mapcount(folio) + 1 + folio_test_swapcache(folio) !=
 	    folio_ref_count(folio)) {

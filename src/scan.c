@@ -947,7 +947,7 @@ static void scan_batch(unsigned int budget)
 	 * in-tree ksmd does (per batch would interrupt every CPU each time).
 	 */
 	if (!READ_ONCE(e->cur))
-		SP_CALL0(lru_add_drain_all);
+		sp_lru_add_drain_all();
 	mutex_lock(&e->lock);
 	while (budget && !wrapped &&
 	       READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE) {
@@ -1035,7 +1035,7 @@ int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 
 	if (!r)
 		return -ENOMEM;
-	SP_CALL0(lru_add_drain_all);
+	sp_lru_add_drain_all();
 	mutex_lock(&e->lock);
 	slot = sp_find_slot(mm);
 	if (range_registered(slot, start, end)) {
