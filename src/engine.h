@@ -373,6 +373,7 @@ bool sp_reap_again(void);
 
 /* slots.c: the registry of slots and ranges */
 struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot);
+void sp_publish_all(void);
 void sp_free_slot(struct sp_mm_slot *slot);
 bool sp_reap_slots(void);
 bool sp_ksm_running(void);

@@ -810,6 +810,7 @@ static void end_full_pass(void)
 	sp_unstable_reset();
 	c->full_scans++;
 	sp_prune();
+	sp_publish_all();	/* merges moved partners' counts after their pass */
 	trace_scan_stop(c->full_scans, c->last_pass_visited, c->pages_shared,
 			c->pages_sharing);
 	sp_advisor_end_pass();
@@ -1065,7 +1066,7 @@ int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 	}
 	mmap_read_unlock(mm);
 	slot->own_uid_only = false;
-	sp_publish_counts(slot);
+	sp_publish_all();	/* partners' counts changed too */
 	/* others' unmerges meanwhile can make the difference negative */
 	saved = (long)(e->c.pages_sharing + sp_zero_pages()) - before;
 	*merged = saved > 0 ? saved : 0;

@@ -21,6 +21,19 @@
 #include "engine.h"
 #include "ksyms.h"
 
+/*
+ * Publish every slot's counts (sp_publish_counts()): a merge changes the
+ * partner's counts too, after the partner's own pass may have ended.
+ * Engine lock held, no mmap lock.
+ */
+void sp_publish_all(void)
+{
+	struct sp_mm_slot *slot;
+
+	list_for_each_entry(slot, &samepage_engine.slots, list)
+		sp_publish_counts(slot);
+}
+
 /* The slot after @slot (the first one for NULL), or NULL at the end. */
 struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot)
 {
