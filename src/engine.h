@@ -58,6 +58,13 @@
 #define SP_GFP_SCAN	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
 
 /*
+ * Subpages of a PMD-mapped THP (512 with 4 KiB pages). HPAGE_PMD_NR is a
+ * BUILD_BUG() on kernels without THP (Debian's rt flavour): PMD_SIZE is
+ * always there.
+ */
+#define SP_PMD_PAGES	(PMD_SIZE / PAGE_SIZE)
+
+/*
  * Trees are ordered by (nid, scope, hash). nid is the page's NUMA node when
  * merge_across_nodes is 0, else 0, so that pages of different nodes never
  * meet; in-tree KSM keeps one tree per node for the same effect. The scope
@@ -414,6 +421,7 @@ int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		   unsigned long end, bool own_uid, u64 *merged);
 
 /* inherit.c: whole-process registrations follow fork and exec */
+void sp_inherit_init(void);
 bool sp_inherits(struct mm_struct *mm);
 void sp_inherit(struct mm_struct *mm, struct pid *pid);
 void sp_queue_follow(struct mm_struct *mm, struct pid *pid);

@@ -29,8 +29,20 @@ struct sp_pending {
 	bool follow;		/* a follow request, not a whole registration */
 };
 
+/*
+ * The hooks run with preemption disabled (kprobe handlers, tracepoint
+ * probes), also on PREEMPT_RT, where a spinlock_t sleeps and the page
+ * allocator may not be entered: the queue is under a raw spinlock, and
+ * requests come from a static pool instead of kmalloc(). pending_lock
+ * protects @pending and @free_requests; it is a leaf (nothing is taken
+ * under it, nothing is freed under it).
+ */
+#define SP_PENDING_MAX	256
+
+static struct sp_pending requests[SP_PENDING_MAX];
 static LIST_HEAD(pending);
-static DEFINE_SPINLOCK(pending_lock);
+static LIST_HEAD(free_requests);
+static DEFINE_RAW_SPINLOCK(pending_lock);
 
 static void inherit_workfn(struct work_struct *work);
 static DECLARE_WORK(inherit_work, inherit_workfn);
@@ -54,32 +66,44 @@ bool sp_inherits(struct mm_struct *mm)
 	rcu_read_unlock();
 	if (whole)
 		return true;
-	spin_lock_irqsave(&pending_lock, flags);
+	raw_spin_lock_irqsave(&pending_lock, flags);
 	list_for_each_entry(p, &pending, list) {
 		if (p->mm == mm && !p->follow) {
 			whole = true;
 			break;
 		}
 	}
-	spin_unlock_irqrestore(&pending_lock, flags);
+	raw_spin_unlock_irqrestore(&pending_lock, flags);
 	return whole;
 }
 
-/* Queue a request for @mm (any context); false without memory. */
+/* Load: every request is free. */
+void sp_inherit_init(void)
+{
+	for (unsigned int i = 0; i < SP_PENDING_MAX; i++)
+		list_add_tail(&requests[i].list, &free_requests);
+}
+
+/* Queue a request for @mm (any context); false when the pool is empty. */
 static bool queue_request(struct mm_struct *mm, struct pid *pid, bool follow)
 {
-	struct sp_pending *p = kmalloc(sizeof(*p), GFP_ATOMIC | __GFP_NOWARN);
+	struct sp_pending *p;
 	unsigned long flags;
 
+	raw_spin_lock_irqsave(&pending_lock, flags);
+	p = list_first_entry_or_null(&free_requests, struct sp_pending, list);
+	if (p)
+		list_del(&p->list);
+	raw_spin_unlock_irqrestore(&pending_lock, flags);
 	if (!p)
 		return false;
 	mmgrab(mm);
 	p->mm = mm;
 	p->pid = get_pid(pid);
 	p->follow = follow;
-	spin_lock_irqsave(&pending_lock, flags);
+	raw_spin_lock_irqsave(&pending_lock, flags);
 	list_add_tail(&p->list, &pending);
-	spin_unlock_irqrestore(&pending_lock, flags);
+	raw_spin_unlock_irqrestore(&pending_lock, flags);
 	queue_work(SP_UNBOUND_WQ, &inherit_work);
 	return true;
 }
@@ -89,13 +113,14 @@ static bool queue_request(struct mm_struct *mm, struct pid *pid, bool follow)
  * @mm: the new address space (a forked child's, or an exec's)
  * @pid: the struct pid of the thread group it belongs to
  *
- * Any context. Without memory for the request the child is simply not
- * registered, and the log says so once.
+ * Any context. With SP_PENDING_MAX requests queued already the child is
+ * simply not registered, and the log says so once.
  */
 void sp_inherit(struct mm_struct *mm, struct pid *pid)
 {
 	if (!queue_request(mm, pid, false))
-		pr_warn_once("out of memory: a child of a registered process is not registered\n");
+		pr_warn_once("%u requests queued: a child of a registered process is not registered\n",
+			     SP_PENDING_MAX);
 }
 
 /**
@@ -103,7 +128,7 @@ void sp_inherit(struct mm_struct *mm, struct pid *pid)
  * @mm: an address space that has just opted in to KSM
  * @pid: the tgid it belongs to
  *
- * Any context. Without memory, the next pass's poll finds it
+ * Any context. With the queue full, the next pass's poll finds it
  * (sp_discover_madvised()).
  */
 void sp_queue_follow(struct mm_struct *mm, struct pid *pid)
@@ -117,9 +142,9 @@ static struct sp_pending *first_pending(void)
 	struct sp_pending *p;
 	unsigned long flags;
 
-	spin_lock_irqsave(&pending_lock, flags);
+	raw_spin_lock_irqsave(&pending_lock, flags);
 	p = list_first_entry_or_null(&pending, struct sp_pending, list);
-	spin_unlock_irqrestore(&pending_lock, flags);
+	raw_spin_unlock_irqrestore(&pending_lock, flags);
 	return p;
 }
 
@@ -127,12 +152,14 @@ static void done_pending(struct sp_pending *p)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&pending_lock, flags);
+	raw_spin_lock_irqsave(&pending_lock, flags);
 	list_del(&p->list);
-	spin_unlock_irqrestore(&pending_lock, flags);
+	raw_spin_unlock_irqrestore(&pending_lock, flags);
 	mmdrop(p->mm);
 	put_pid(p->pid);
-	kfree(p);
+	raw_spin_lock_irqsave(&pending_lock, flags);
+	list_add(&p->list, &free_requests);
+	raw_spin_unlock_irqrestore(&pending_lock, flags);
 }
 
 static void inherit_workfn(struct work_struct *work)

@@ -45,7 +45,7 @@ struct task_struct;
 	X(ksm_disable_merge_any, "ksm_disable_merge_any",	false)	\
 	X(ksm_thread_mutex,	"ksm_thread_mutex",		false)	\
 	X(ksm_zero_pages,	"ksm_zero_pages",		false)	\
-	X(split_page,		SP_SPLIT_SYM,			true)	\
+	X(split_page,		SP_SPLIT_SYM,	IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) \
 	SP_PTE_LOCK_KSYM(X)						\
 	SP_MEMCG_KSYM(X)
 
@@ -141,9 +141,15 @@ static inline int sp_ksm_disable_merge_any(struct mm_struct *mm)
 	return (int)SP_CALL1(ksm_disable_merge_any, mm);
 }
 
-/* Split @page's large folio to order 0: 0, or a negative errno. */
+/*
+ * Split @page's large folio to order 0: 0, or a negative errno. Without
+ * THP (the rt flavour) there is no split function and no large anonymous
+ * folio to split.
+ */
 static inline int sp_split_huge_page(struct page *page)
 {
+	if (!samepage_ksyms.split_page)
+		return -EINVAL;
 	return (int)SP_CALL3(split_page, page, NULL, 0);
 }
 

@@ -53,6 +53,7 @@ static int __init samepage_init(void)
 	err = samepage_chardev_init();
 	if (err)
 		goto out_sysfs;
+	sp_inherit_init();
 	sp_hooks_init();	/* a missing hook disables a feature, not the load */
 	pr_info("version %s loaded\n", SAMEPAGE_VERSION_STR);
 	return 0;

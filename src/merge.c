@@ -35,7 +35,7 @@ static enum sp_pte_kind get_huge_subpage(struct vm_area_struct *vma, pmd_t *pmd,
 		kind = pmd_present(pmde) ? SP_PTE_NONE : SP_PTE_NO_TABLE;
 		goto out;
 	}
-	page = pmd_page(pmde) + ((addr & ~HPAGE_PMD_MASK) >> PAGE_SHIFT);
+	page = pmd_page(pmde) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
 	folio = page_folio(page);
 	if (!folio_test_anon(folio))	/* the huge zero page, for one */
 		goto out;

@@ -176,6 +176,10 @@ static int split_thp(struct page *page)
 {
 	if (!folio_trylock(page_folio(page)))
 		return SAMEPAGE_WHY_RACE;
+	if (!folio_test_large(page_folio(page))) {	/* split by someone else meanwhile */
+		folio_unlock(page_folio(page));
+		return 0;
+	}
 	if (split_locked(page))
 		return SAMEPAGE_WHY_PINNED;	/* split_locked() unlocked it */
 	folio_unlock(page_folio(page));
@@ -186,6 +190,8 @@ static int split_thp(struct page *page)
 #define PARTNER_GONE	(-1)
 /* The partner stays in its huge page for now (and in the unstable tree). */
 #define PARTNER_KEEP	(-3)
+/* The partner maps this very page (fork): nothing to merge, it stays. */
+#define PARTNER_KEEP_SELF	(-4)
 
 /* A collision only if the partner still has the hash it had in the tree. */
 static int partner_differs(struct page *ppage, const struct sp_key *key)
@@ -223,7 +229,7 @@ static int partner_differs(struct page *ppage, const struct sp_key *key)
 /* The rmap_item of the first subpage of @item's PMD-mapped THP, or NULL. */
 static struct sp_rmap_item *thp_head_item(struct sp_rmap_item *item)
 {
-	unsigned long haddr = item->addr & HPAGE_PMD_MASK;
+	unsigned long haddr = item->addr & PMD_MASK;
 	struct sp_rmap_item *head = xa_load(&item->slot->items, haddr >> PAGE_SHIFT);
 	u32 gen = (u32)sp_unstable_gen();
 
@@ -237,7 +243,7 @@ static struct sp_rmap_item *thp_head_item(struct sp_rmap_item *item)
 static unsigned int thp_threshold(void)
 {
 	return clamp_t(unsigned int, READ_ONCE(samepage_knobs.thp_min_mergeable), 1,
-		       HPAGE_PMD_NR);
+		       SP_PMD_PAGES);
 }
 
 /* @item, a subpage of a PMD-mapped THP, has a partner: count it once. */
@@ -252,7 +258,7 @@ static void thp_credit(struct sp_rmap_item *item)
 	if (!head)
 		return;
 	item->thp_hit_gen = gen;
-	if (head->thp_hits < HPAGE_PMD_NR)
+	if (head->thp_hits < SP_PMD_PAGES)
 		head->thp_hits++;
 }
 
@@ -289,8 +295,9 @@ static bool thp_may_split(struct sp_rmap_item *partner)
  *
  * Return: SAMEPAGE_WHY_MERGED; _UNIQUE for a real hash collision (counted);
  * _PINNED, _RACE, _MAX_KERNEL_PAGES or _MEMCG_LIMIT when @page could not
- * merge; or PARTNER_GONE (unmapped, merged already, or changed since it was
- * hashed).
+ * merge; PARTNER_GONE (unmapped, merged already, or changed since it was
+ * hashed); PARTNER_KEEP (its THP stays whole for now) or PARTNER_KEEP_SELF
+ * (it maps @page itself: a forked child's copy of the mapping).
  */
 static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 			      struct page *page, struct sp_rmap_item *item,
@@ -326,7 +333,12 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 	}
 	if (sp_is_kpage(ppage))
 		goto out_page;
-	if (page_folio(ppage) == page_folio(page)) {
+	if (ppage == page) {
+		/* the same page: a forked child's copy of the mapping */
+		why = PARTNER_KEEP_SELF;
+		goto out_page;
+	}
+	if (folio_test_large(page_folio(page)) && page_folio(ppage) == page_folio(page)) {
 		/*
 		 * Twins inside one large folio (an mTHP): the partner's
 		 * reference would make the split fail, so split first.
@@ -395,6 +407,8 @@ static int merge_unstable(struct vm_area_struct *vma, unsigned long addr,
 			sp_unstable_erase(partner);
 		else if (w == PARTNER_KEEP)
 			why = SAMEPAGE_WHY_THP;	/* its twin stays huge */
+		else if (w == PARTNER_KEEP_SELF)
+			continue;	/* the page itself, not a twin (as in-tree) */
 		else if (w != SAMEPAGE_WHY_UNIQUE)
 			why = w;	/* @page itself could not merge */
 	}
@@ -623,7 +637,7 @@ static void thp_outcomes(struct visit *v, unsigned long addr, unsigned long end,
 	for (a = addr; a < end; a += PAGE_SIZE) {
 		struct sp_rmap_item *item;
 
-		if (!test_bit((a & ~HPAGE_PMD_MASK) >> PAGE_SHIFT, ready))
+		if (!test_bit((a & ~PMD_MASK) >> PAGE_SHIFT, ready))
 			continue;
 		item = xa_load(&v->slot->items, a >> PAGE_SHIFT);
 		if (why == SAMEPAGE_WHY_THP && !(item && item->thp_hit_gen == gen))
@@ -650,16 +664,16 @@ static void thp_outcomes(struct visit *v, unsigned long addr, unsigned long end,
 static void scan_thp(struct visit *v, unsigned long addr, unsigned long end,
 		     struct page *page)
 {
-	DECLARE_BITMAP(ready, HPAGE_PMD_NR);
-	struct page *first = page - ((addr & ~HPAGE_PMD_MASK) >> PAGE_SHIFT);
+	DECLARE_BITMAP(ready, SP_PMD_PAGES);
+	struct page *first = page - ((addr & ~PMD_MASK) >> PAGE_SHIFT);
 	bool zero_ok = READ_ONCE(samepage_knobs.use_zero_pages);
 	unsigned long a, partners = 0, total;
 	struct sp_rmap_item *item, *head;
 	int why;
 
-	bitmap_zero(ready, HPAGE_PMD_NR);
+	bitmap_zero(ready, SP_PMD_PAGES);
 	for (a = addr; a < end; a += PAGE_SIZE) {
-		unsigned int i = (a & ~HPAGE_PMD_MASK) >> PAGE_SHIFT;
+		unsigned int i = (a & ~PMD_MASK) >> PAGE_SHIFT;
 		struct sp_rmap_item *twin;
 		struct sp_key key;
 
@@ -689,7 +703,7 @@ static void scan_thp(struct visit *v, unsigned long addr, unsigned long end,
 		}
 		sp_unstable_insert(item);
 	}
-	head = xa_load(&v->slot->items, (addr & HPAGE_PMD_MASK) >> PAGE_SHIFT);
+	head = xa_load(&v->slot->items, (addr & PMD_MASK) >> PAGE_SHIFT);
 	head = head ? thp_head_item(head) : NULL;
 	total = head ? head->thp_hits : partners;	/* no head item: this part */
 
@@ -703,7 +717,7 @@ static void scan_thp(struct visit *v, unsigned long addr, unsigned long end,
 		return;
 	}
 	for (a = addr; a < end; a += PAGE_SIZE) {
-		unsigned int i = (a & ~HPAGE_PMD_MASK) >> PAGE_SHIFT;
+		unsigned int i = (a & ~PMD_MASK) >> PAGE_SHIFT;
 		struct page *sub;
 
 		if (!test_bit(i, ready))
@@ -756,7 +770,7 @@ static unsigned long visit_addr(struct visit *v, unsigned long addr,
 	next = addr + PAGE_SIZE;
 	switch (sp_get_anon_page(v->vma, addr, &page, v->pc)) {
 	case SP_PTE_HUGE:
-		next = min(ALIGN(next, HPAGE_PMD_SIZE), end);
+		next = min(ALIGN(next, PMD_SIZE), end);
 		scan_thp(v, addr, next, page);
 		*cost = (next - addr) >> PAGE_SHIFT;
 		return *cost;

@@ -219,12 +219,12 @@ static int parse_cooldown(const char *buf, unsigned int *val)
 }
 SP_NUM_KNOB(cow_cooldown_passes, "%u", parse_cooldown);
 
-/* 1 ... HPAGE_PMD_NR (512 with 4 KiB pages): EINVAL otherwise. */
+/* 1 ... SP_PMD_PAGES (512 with 4 KiB pages): EINVAL otherwise. */
 static int parse_thp_min(const char *buf, unsigned int *val)
 {
 	int err = parse_uint(buf, val);
 
-	return err ?: (*val >= 1 && *val <= HPAGE_PMD_NR ? 0 : -EINVAL);
+	return err ?: (*val >= 1 && *val <= SP_PMD_PAGES ? 0 : -EINVAL);
 }
 SP_NUM_KNOB(thp_min_mergeable, "%u", parse_thp_min);
 
