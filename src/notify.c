@@ -66,6 +66,7 @@ void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
 
 			slot->unmapped[last].start = min(slot->unmapped[last].start, start);
 			slot->unmapped[last].end = max(slot->unmapped[last].end, end);
+			slot->unmapped_wide = true;	/* see drop_unmapped() */
 		}
 		spin_unlock_irqrestore(&slot->unmapped_lock, flags);
 		sp_reap_soon();

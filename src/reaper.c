@@ -6,10 +6,48 @@
  * kpages nothing maps any more.
  */
 #include <linux/workqueue.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/spinlock.h>
 #include <linux/mutex.h>
 #include "engine.h"
 #include "ksyms.h"
+
+/* Drop the items of the ranges queued by sp_note_unmapped(). */
+/*
+ * Drop the items of [@start, @end) that no longer map what they say: the
+ * range was widened to take in several unmaps, so it also covers mapped
+ * addresses, whose zero-page items samepage must keep (they are its only
+ * record of its zero pages). Engine lock held.
+ */
+static void drop_stale_items(struct sp_mm_slot *slot, unsigned long start,
+			     unsigned long end)
+{
+	struct mm_struct *mm = slot->mm;
+	struct sp_rmap_item *item;
+	unsigned long idx;
+
+	if (!mmget_not_zero(mm))
+		return;		/* exiting: the slot goes as a whole */
+	mmap_read_lock(mm);
+	xa_for_each_range(&slot->items, idx, item, start >> PAGE_SHIFT,
+			  (end >> PAGE_SHIFT) - 1) {
+		struct vm_area_struct *vma = vma_lookup(mm, item->addr);
+		enum sp_pte_kind kind = SP_PTE_NONE;
+		struct page *page = NULL;
+
+		if (vma)
+			kind = sp_get_anon_page(vma, item->addr, &page, NULL);
+		if (!(kind == SP_PTE_ZERO && item->zero) &&
+		    !(kind == SP_PTE_ANON && item->node && item->node->kpage == page) &&
+		    !(kind == SP_PTE_ANON && !item->node && !item->zero))
+			sp_drop_item(item);
+		if (page)
+			put_page(page);
+	}
+	mmap_read_unlock(mm);
+	mmput_async(mm);	/* not exit_mmap() under the engine lock */
+}
 
 /* Drop the items of the ranges queued by sp_note_unmapped(). */
 static void drop_unmapped(struct sp_mm_slot *slot)
@@ -17,14 +55,21 @@ static void drop_unmapped(struct sp_mm_slot *slot)
 	struct { unsigned long start, end; } r[SP_UNMAPPED_MAX];
 	unsigned long flags;
 	unsigned int n;
+	bool wide;
 
 	spin_lock_irqsave(&slot->unmapped_lock, flags);
 	n = slot->nr_unmapped;
 	memcpy(r, slot->unmapped, n * sizeof(r[0]));
+	wide = slot->unmapped_wide;
 	slot->nr_unmapped = 0;
+	slot->unmapped_wide = false;
 	spin_unlock_irqrestore(&slot->unmapped_lock, flags);
-	while (n--)
-		sp_drop_items(slot, r[n].start, r[n].end);
+	while (n--) {
+		if (wide && n == SP_UNMAPPED_MAX - 1)
+			drop_stale_items(slot, r[n].start, r[n].end);
+		else
+			sp_drop_items(slot, r[n].start, r[n].end);
+	}
 }
 
 /*
