@@ -101,7 +101,8 @@ static void every_file(const char *text)
 		char path[512], v[256], want[64];
 		int ms;
 
-		if (f[0] == '.' || !strcmp(f, "hooks") || !strcmp(f, "advisor_mode"))
+		if (f[0] == '.' || !strcmp(f, "hooks") || !strcmp(f, "advisor_mode") ||
+		    !strcmp(f, "merge_scope"))
 			continue;
 		snprintf(path, sizeof(path), SP_TREE "%s", f);
 		read_file(path, v, sizeof(v));
@@ -161,7 +162,7 @@ static const char *why_key_name(int i)
 	static const char *const k[SAMEPAGE_WHY_NR] = {
 		"merged", "volatile", "smart_scan", "unique", "thp", "pinned", "vma_shared",
 		"vma_locked", "vma_hugetlb", "vma_io", "vma_other", "not_present",
-		"max_kernel_pages", "race",
+		"max_kernel_pages", "race", "memcg_limit",
 	};
 
 	return k[i];
@@ -239,7 +240,8 @@ int main(void)
 	tap_ok(value_of(out, "samepage_tracked_processes") &&
 	       !strcmp(value_of(out, "samepage_tracked_processes"), "1") &&
 	       samples_of(out, "samepage_hook_active") >= 1 &&
-	       samples_of(out, "samepage_advisor_mode") == 2,
+	       samples_of(out, "samepage_advisor_mode") == 2 &&
+	       samples_of(out, "samepage_merge_scope") == 3,
 	       "tracked processes, hooks and advisor mode are there");
 
 	mkdir("/tmp/tf", 0755);

@@ -175,7 +175,7 @@ static void emit_unknown(FILE *f)
 		const char *file = de[i]->d_name;
 
 		if (file[0] != '.' && !find_def(file) && strcmp(file, "hooks") &&
-		    strcmp(file, "advisor_mode") &&
+		    strcmp(file, "advisor_mode") && strcmp(file, "merge_scope") &&
 		    !read_knob(sp_sysfs_dir(), file, v, sizeof(v)) && is_number(v, true)) {
 			snprintf(name, sizeof(name), "samepage_%s", file);
 			snprintf(help, sizeof(help), "samepage's '%s' file.", file);
@@ -216,15 +216,18 @@ static void emit_hooks(FILE *f)
 	}
 }
 
-/* advisor_mode: "[none] scan-time": one series per mode, 1 for the chosen. */
-static void emit_advisor_mode(FILE *f)
+/*
+ * A choice knob, "[none] scan-time" (advisor_mode) or "[all] uid memcg"
+ * (merge_scope): one series per choice, labelled @label, 1 for the chosen.
+ */
+static void emit_choice(FILE *f, const char *file, const char *label, const char *help)
 {
-	char v[128], *tok, *save = NULL;
+	char v[128], name[128], *tok, *save = NULL;
 
-	if (read_knob(sp_sysfs_dir(), "advisor_mode", v, sizeof(v)))
+	if (read_knob(sp_sysfs_dir(), file, v, sizeof(v)))
 		return;
-	family(f, "samepage_advisor_mode", GAUGE,
-	       "The scan-time advisor's mode: 1 for the one selected.");
+	snprintf(name, sizeof(name), "samepage_%s", file);
+	family(f, name, GAUGE, help);
 	for (tok = strtok_r(v, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		bool on = tok[0] == '[';
 		size_t len = strlen(tok);
@@ -233,7 +236,7 @@ static void emit_advisor_mode(FILE *f)
 			tok[len - 1] = '\0';
 			tok++;
 		}
-		fprintf(f, "samepage_advisor_mode{mode=\"");
+		fprintf(f, "%s{%s=\"", name, label);
 		label_value(f, tok);
 		fprintf(f, "\"} %d\n", on);
 	}
@@ -374,7 +377,10 @@ static void write_metrics(FILE *f)
 	for (size_t i = 0; i < ARRAY_LEN(own); i++)
 		emit_def(f, &own[i], "");
 	emit_unknown(f);
-	emit_advisor_mode(f);
+	emit_choice(f, "advisor_mode", "mode",
+		    "The scan-time advisor's mode: 1 for the one selected.");
+	emit_choice(f, "merge_scope", "scope",
+		    "Where pages may merge (all, uid, memcg): 1 for the one selected.");
 	emit_hooks(f);
 	emit_device(f);
 }
