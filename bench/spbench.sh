@@ -76,7 +76,19 @@ both() {	# both PRESET PARAM SPGEN-ARGS...: in-tree KSM, then samepage
 	done
 }
 
+# G1 and TS need huge pages (not on an rt kernel) and samepage's THP knob
+thp_ok() {
+	[ -e /sys/kernel/mm/transparent_hugepage/enabled ] && [ -e $SP/thp_min_mergeable ] &&
+		! grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled && return 0
+	echo "spbench: $1 skipped: no transparent huge pages (or no thp_min_mergeable) here" >&2
+	echo "meta,skipped,$1"
+	return 1
+}
+
 for p in $PRESETS; do
+	case $p in
+	G1|TS) thp_ok $p || continue ;;
+	esac
 	case $p in
 	W1)	# mixed: 50% dup across procs, 10% zero, 30% unique, 10% volatile
 		both W1 $((W1_PROCS * W1_MIB)) --procs $W1_PROCS --size $W1_MIB \
