@@ -53,7 +53,7 @@ FILENAME ~ /fork/ {
 	# F1: per state, every round's figures; medians over the rounds at the end
 	st = $c[FILENAME, "state"]; f1_mib = $c[FILENAME, "param"]
 	fn = ++f1n[st]
-	split("total_ns touch_ns fork_ns cow_ns wait_ns munmap_ns cow_p50_ns cow_p99_ns", f1m, " ")
+	split("total_ns touch_ns fork_ns cow_ns wait_ns munmap_ns cow_p50_ns cow_p99_ns scanner_cpu_ns", f1m, " ")
 	for (i = 1; i in f1m; i++) f1[st, f1m[i], fn] = $c[FILENAME, f1m[i]]
 	next
 }

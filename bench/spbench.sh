@@ -77,6 +77,15 @@ both() {	# both PRESET PARAM SPGEN-ARGS...: in-tree KSM, then samepage
 }
 
 # G1 and TS need huge pages (not on an rt kernel) and samepage's THP knob
+# samepaged's CPU time in ns (0 if it is not running)
+scanner_ns() {
+	for d in /proc/[0-9]*; do
+		[ "$(cat $d/comm 2>/dev/null)" = samepaged ] || continue
+		awk '{ print $1; exit }' $d/schedstat 2>/dev/null && return 0
+	done
+	echo 0
+}
+
 thp_ok() {
 	[ -e /sys/kernel/mm/transparent_hugepage/enabled ] && [ -e $SP/thp_min_mergeable ] &&
 		! grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled && return 0
@@ -143,12 +152,15 @@ for p in $PRESETS; do
 				idle) echo 1 >$SP/run ;;
 				esac
 				echo "spbench: F1 $F1_MIB MiB x $F1_ITERS, samepage $state, round $r" >&2
-				"$BIN/spfork" --size $F1_MIB --iters $F1_ITERS | awk -v mib=$F1_MIB \
-					-v st=$state -v r=$r '{
+				c0=$(scanner_ns)
+				out=$("$BIN/spfork" --size $F1_MIB --iters $F1_ITERS)
+				echo "$out" | awk -v mib=$F1_MIB -v st=$state -v r=$r \
+					-v scan=$(( $(scanner_ns) - c0 )) '{
 					for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-					printf "fork,F1,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", mib, st, r,
+					printf "fork,F1,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", mib, st, r,
 					       v["total_ns"], v["touch_ns"], v["fork_ns"], v["cow_ns"],
-					       v["wait_ns"], v["munmap_ns"], v["cow_p50_ns"], v["cow_p99_ns"] }'
+					       v["wait_ns"], v["munmap_ns"], v["cow_p50_ns"], v["cow_p99_ns"],
+					       scan }'
 				case $state in
 				unloaded) if [ -f /samepage.ko ]; then insmod /samepage.ko; else modprobe samepage; fi
 					[ -d $SP ] || { echo "spbench: samepage did not load again" >&2; exit 1; } ;;
