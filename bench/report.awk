@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The report of scripts/bench, from its CSV files:
-#   awk -F, -v ratios=RATIOS.csv -f bench/report.awk results.csv merge.csv series.csv
+#   awk -F, -v ratios=RATIOS.csv -f bench/report.awk results.csv merge.csv series.csv fork.csv
 # prints a Markdown table (per workload and metric: in-tree KSM, samepage,
 # samepage/KSM), the W3 scaling table, the W4 line, the scanner CPU spent in
 # each of the first passes (from the samples: pass 1 hashes every page,
-# pass 2 does most of the merging, later ones are steady), then the targets, each
+# pass 2 does most of the merging, later ones are steady), the huge-page
+# figures (G1, and TS's thp_min_mergeable sweep), F1's fork/COW/munmap
+# times with samepage loaded against not loaded, then the targets, each
 # "HOLDS" or "FAILS" with its figures (or "n/a" and why). Writes every ratio
 # to RATIOS.csv (preset,param,metric,ksm,samepage,ratio) for checks.
 # A failing target is a finding, not an error: the exit status is 0.
@@ -19,12 +21,20 @@ function fmt(v,    x) {
 }
 function ratio(a, b) { return num(a) && num(b) && b + 0 != 0 ? sprintf("%.3f", a / b) : "n/a" }
 function verdict(ok) { return ok ? "HOLDS" : "FAILS" }
+# the median of a[st, m, 1..n]
+function med(a, st, m, n,    x, i, j, t) {
+	for (i = 1; i <= n; i++) x[i] = a[st, m, i] + 0
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t }
+	return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+}
 
 FNR == 1 { for (i = 1; i <= NF; i++) c[FILENAME, $i] = i; next }
 FILENAME ~ /results/ {
 	key = $c[FILENAME, "preset"] SUBSEP $c[FILENAME, "param"]
 	if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
 	t = $c[FILENAME, "tree"]
+	if (!((key, t) in have)) { have[key, t] = 1; tree[key, ++ntree[key]] = t }
 	for (m in c) {
 		split(m, part, SUBSEP)
 		if (part[1] == FILENAME) v[key, t, part[2]] = $c[m]
@@ -39,6 +49,14 @@ FILENAME ~ /merge/ {
 	w4_merge = $c[FILENAME, "merge_range_s"]; w4_merged = $c[FILENAME, "merged"]
 	next
 }
+FILENAME ~ /fork/ {
+	# F1: per state, every round's figures; medians over the rounds at the end
+	st = $c[FILENAME, "state"]; f1_mib = $c[FILENAME, "param"]
+	fn = ++f1n[st]
+	split("total_ns touch_ns fork_ns cow_ns wait_ns munmap_ns cow_p50_ns cow_p99_ns scanner_cpu_ns", f1m, " ")
+	for (i = 1; i in f1m; i++) f1[st, f1m[i], fn] = $c[FILENAME, f1m[i]]
+	next
+}
 FILENAME ~ /series/ {
 	key = $c[FILENAME, "preset"] SUBSEP $c[FILENAME, "param"] SUBSEP $c[FILENAME, "tree"]
 	fs = $c[FILENAME, "full_scans"] + 0
@@ -49,13 +67,14 @@ FILENAME ~ /series/ {
 }
 
 END {
-	nm = split("converged wall_s cpu_s pages_sharing general_profit pages_per_cpu_s cow_ns", metric, " ")
+	nm = split("converged wall_s cpu_s pages_sharing general_profit pages_per_cpu_s cow_ns cow_p99_ns thp_before_kib thp_after_kib thp_splits", metric, " ")
 	print "| workload | MiB | metric | in-tree KSM | samepage | samepage/KSM |"
 	print "|---|---|---|---|---|---|"
 	for (k = 1; k <= nk; k++) {
 		key = order[k]; split(key, kp, SUBSEP)
 		for (i = 1; i <= nm; i++) {
 			m = metric[i]; a = v[key, "ksm", m]; b = v[key, "samepage", m]
+			if (m ~ /^thp_/ && kp[1] != "G1" && kp[1] != "TS") continue
 			r = m == "converged" ? "" : ratio(b, a)
 			printf "| %s | %s | %s | %s | %s | %s |\n", kp[1], kp[2], m, fmt(a), fmt(b), r
 			if (ratios != "" && m != "converged")
@@ -89,6 +108,53 @@ END {
 		if (ratios != "")
 			printf "W4,%s,merge_range_vs_memcpy,%s,%s,%s\n", w4_mib, w4_copy, w4_merge,
 			       ratio(w4_merge, w4_copy) > ratios
+	}
+
+	# TS: memory saved against huge pages kept, per thp_min_mergeable
+	for (k = 1; k <= nk; k++) {
+		key = order[k]; split(key, kp, SUBSEP)
+		if (kp[1] != "TS") continue
+		print ""
+		printf "TS %s MiB (huge pages with 448, 256, 128, 64, 32, 16, 8, 2 twin subpages in turn): memory saved against huge pages kept\n", kp[2]
+		print ""
+		print "| tree | thp_min_mergeable | pages_sharing | saved MiB | huge pages before | huge pages kept | THPs split | CPU s | wall s | converged |"
+		print "|---|---|---|---|---|---|---|---|---|---|"
+		for (j = 1; j <= ntree[key]; j++) {
+			t = tree[key, j]
+			thr = t == "ksm" ? "(1)" : t ~ /@/ ? substr(t, index(t, "@") + 1) : 64
+			saved = v[key, t, "pages_sharing"] * 4096 / 1048576
+			hb = v[key, t, "thp_before_kib"] / 2048; ha = v[key, t, "thp_after_kib"] / 2048
+			printf "| %s | %s | %s | %.1f | %s | %s | %s | %s | %s | %s |\n", t == "ksm" ? "in-tree KSM" : "samepage",
+			       thr, fmt(v[key, t, "pages_sharing"]), saved, fmt(hb), fmt(ha),
+			       fmt(v[key, t, "thp_splits"]), fmt(v[key, t, "cpu_s"]), fmt(v[key, t, "wall_s"]),
+			       v[key, t, "converged"]
+			if (ratios != "" && t != "ksm") {
+				printf "TS,%s,pages_sharing@%s,%s,%s,%s\n", kp[2], thr, v[key, "ksm", "pages_sharing"],
+				       v[key, t, "pages_sharing"], ratio(v[key, t, "pages_sharing"], v[key, "ksm", "pages_sharing"]) > ratios
+				printf "TS,%s,huge_kept@%s,%s,%s,\n", kp[2], thr, v[key, "ksm", "thp_after_kib"] / 2048, ha > ratios
+			}
+		}
+	}
+
+	if (f1n["unloaded"]) {
+		print ""
+		printf "F1: fork/COW/munmap of %s MiB (4 KiB pages) in a process samepage does not track; medians of %d rounds (each the median of its iterations), in us; ratio: against samepage not loaded\n", f1_mib, f1n["unloaded"]
+		print ""
+		print "| measure | not loaded | loaded, stopped | ratio | loaded, idle | ratio |"
+		print "|---|---|---|---|---|---|"
+		for (i = 1; i in f1m; i++) {
+			m = f1m[i]; u = med(f1, "unloaded", m, f1n["unloaded"])
+			printf "| %s", substr(m, 1, length(m) - 3)
+			printf " | %s", fmt(u / 1000)
+			for (j = 1; j <= 2; j++) {
+				st = j == 1 ? "stopped" : "idle"
+				b = f1n[st] ? med(f1, st, m, f1n[st]) : ""
+				printf " | %s | %s", fmt(b == "" ? "" : b / 1000), ratio(b, u)
+				if (ratios != "")
+					printf "F1,%s,%s@%s,%s,%s,%s\n", f1_mib, m, st, u, b, ratio(b, u) > ratios
+			}
+			print " |"
+		}
 	}
 
 	if (np) {
@@ -125,6 +191,18 @@ END {
 			printf "  W1 pages_sharing >= 99.5%% of ksmd's: %s (%s vs %s = %s)%s\n",
 			       rs == "n/a" || !conv ? "n/a" : verdict(rs + 0 >= 0.995),
 			       fmt(v[key, "samepage", "pages_sharing"]), fmt(v[key, "ksm", "pages_sharing"]), rs, why
+		} else if (kp[1] == "G1") {
+			printf "  %s pages_sharing >= 99.5%% of ksmd's (thp_min_mergeable 64): %s (%s vs %s = %s)%s\n", kp[1],
+			       rs == "n/a" || !conv ? "n/a" : verdict(rs + 0 >= 0.995),
+			       fmt(v[key, "samepage", "pages_sharing"]), fmt(v[key, "ksm", "pages_sharing"]), rs, why
+		} else if (kp[1] == "W1d") {
+			rw = ratio(v[key, "samepage", "wall_s"], v[key, "ksm", "wall_s"])
+			printf "  W1d (in-tree's default knobs) CPU to converge <= 0.5x ksmd: %s (%s s vs %s s = %s)%s\n",
+			       rc == "n/a" || !conv ? "n/a" : verdict(rc + 0 <= 0.5),
+			       fmt(v[key, "samepage", "cpu_s"]), fmt(v[key, "ksm", "cpu_s"]), rc, why
+			printf "  W1d (in-tree's default knobs) wall to converge <= 0.5x ksmd: %s (%s s vs %s s = %s)%s\n",
+			       rw == "n/a" || !conv ? "n/a" : verdict(rw + 0 <= 0.5),
+			       fmt(v[key, "samepage", "wall_s"]), fmt(v[key, "ksm", "wall_s"]), rw, why
 		} else if (kp[1] == "W2") {
 			printf "  W2 CPU to converge <= 0.2x ksmd: %s (%s s vs %s s = %s)%s\n",
 			       rc == "n/a" || !conv ? "n/a" : verdict(rc + 0 <= 0.2),
@@ -141,6 +219,14 @@ END {
 		       fmt(v[lo, "ksm", "ns_per_page"]), fmt(v[hi, "ksm", "ns_per_page"]), gk
 		if (ratios != "")
 			printf "W3,%s-%s,ns_per_page_growth,%s,%s,\n", lp[2], hp[2], gk, gs > ratios
+	}
+	if (f1n["unloaded"]) {
+		for (j = 1; j <= 2; j++) {
+			st = j == 1 ? "stopped" : "idle"
+			r = f1n[st] ? ratio(med(f1, st, "total_ns", f1n[st]), med(f1, "unloaded", "total_ns", f1n["unloaded"])) : "n/a"
+			printf "  F1 fork+touch/COW/munmap of an untracked process, samepage loaded (%s) <= 1.02x not loaded: %s (%s)\n",
+			       st, r == "n/a" ? "n/a" : verdict(r + 0 <= 1.02), r
+		}
 	}
 	if (w4n) {
 		r = ratio(w4_merge, w4_copy)

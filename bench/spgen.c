@@ -16,11 +16,20 @@
  * with MADV_NOHUGEPAGE, so both KSMs see small pages). The same seed gives
  * the same bytes at the same addresses' offsets, run after run.
  *
+ * Huge pages (--thp): the area is 2 MiB-aligned and MADV_HUGEPAGE instead,
+ * as QEMU maps guest RAM. --chunk N shuffles the kinds in runs of N pages
+ * (guest RAM: an "OS image" is not scattered 4 KiB at a time), and
+ * --twins A,B,... gives the huge pages of every worker, in turn, exactly A,
+ * B, ... dup subpages at shuffled places, the rest unique: the k-th huge
+ * page of every worker has the same twin count, so each of its dup
+ * subpages has a twin in the k-th huge page of each other worker.
+ *
  * Protocol, for sprun (or a person): spgen prints "ready pages=N" once every
  * worker is filled; then reads lines on stdin:
  *   cow N   worker 0 times the first write to up to N of its merged pages
  *           (checked through /proc/kpagecount: mapped more than once) and
- *           prints "cow median_ns=M n=K";
+ *           prints "cow median_ns=M n=K p99_ns=P" (P: the 99th percentile,
+ *           nearest rank);
  *   quit    (or end of input) the workers exit, then spgen.
  *
  * spgen --merge-range --size MiB: the user-guided case instead, in this
@@ -38,6 +47,8 @@
 
 #define PROG "spgen"
 #define MAX_PROCS 64
+#define MAX_TWINS 16
+#define HUGE_SIZE (2UL << 20)
 
 enum kind { K_DUP, K_ZERO, K_NEAR, K_VOL, K_UNIQUE, K_NR };
 
@@ -51,6 +62,10 @@ struct conf {
 	double rewrite_ms;
 	uint64_t seed;
 	int merge_range;
+	int thp;		/* MADV_HUGEPAGE, 2 MiB-aligned */
+	int chunk;		/* kinds shuffled in runs of this many pages */
+	int twins[MAX_TWINS];	/* dup subpages per huge page, cycled */
+	int ntwins;
 };
 
 static long page_size;
@@ -61,6 +76,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: spgen [--procs N] [--size MIB] [--dup F] [--zero F] [--near F]\n"
 		"             [--volatile F] [--unique F] [--rewrite-ms MS] [--seed S]\n"
+		"             [--thp] [--chunk PAGES] [--twins N,N,...]\n"
 		"       spgen --merge-range [--size MIB] [--seed S]\n"
 		"Fractions are of each worker's pages; unique defaults to the rest.\n");
 	exit(2);
@@ -78,14 +94,28 @@ static void fill_page(uint64_t *w, uint64_t key)
 		w[i] = mix64(key + i);
 }
 
-static void *map_area(size_t len)
+/* @len bytes of anonymous memory: small pages, or 2 MiB-aligned MADV_HUGEPAGE. */
+static void *map_area(size_t len, int thp)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t extra = thp ? HUGE_SIZE : 0;
+	char *p = mmap(NULL, len + extra, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t a;
 
 	if (p == MAP_FAILED)
 		die(PROG, "mmap: %s", strerror(errno));
-	madvise(p, len, MADV_NOHUGEPAGE);
-	return p;
+	if (!thp) {
+		madvise(p, len, MADV_NOHUGEPAGE);
+		return p;
+	}
+	a = ((uintptr_t)p + HUGE_SIZE - 1) & ~(uintptr_t)(HUGE_SIZE - 1);
+	if (a > (uintptr_t)p)
+		munmap(p, a - (uintptr_t)p);
+	if ((uintptr_t)p + len + extra > a + len)
+		munmap((char *)a + len, (uintptr_t)p + len + extra - (a + len));
+	if (madvise((void *)a, len, MADV_HUGEPAGE))
+		die(PROG, "madvise(MADV_HUGEPAGE): %s", strerror(errno));
+	return (void *)a;
 }
 
 /* ---- one worker ---- */
@@ -98,25 +128,53 @@ struct worker {
 	int nvol;
 };
 
-/* Per-page kinds with exact counts, in an order shuffled from the seed. */
+static void shuffle(unsigned char *v, int n, uint64_t *rng)
+{
+	for (int i = n - 1; i > 0; i--) {
+		int j = (int)((*rng = mix64(*rng)) % (uint64_t)(i + 1));
+		unsigned char t = v[i];
+
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+/*
+ * Per-page kinds with exact counts, in an order shuffled from the seed: page
+ * by page, or in runs of --chunk pages, or per huge page from --twins.
+ */
 static void assign_kinds(struct worker *w, const struct conf *c)
 {
-	int at = 0;
+	int at = 0, per = c->chunk > 1 ? c->chunk : 1, n = w->npages / per;
 	uint64_t rng = key3(c->seed, 0x5eed, w->idx);
+	unsigned char *run;
 
+	if (c->ntwins) {
+		int sub = (int)(HUGE_SIZE / page_size);
+
+		for (int h = 0; h * sub < w->npages; h++) {
+			int len = w->npages - h * sub < sub ? w->npages - h * sub : sub;
+			int t = c->twins[h % c->ntwins];
+
+			for (int i = 0; i < len; i++)
+				w->kind[h * sub + i] = i < t ? K_DUP : K_UNIQUE;
+			shuffle(w->kind + h * sub, len, &rng);
+		}
+		return;
+	}
+	run = malloc(n > 0 ? n : 1);
+	if (!run)
+		_exit(1);
 	for (int k = 0; k < K_NR; k++) {
-		int n = k == K_UNIQUE ? w->npages - at : (int)(c->frac[k] * w->npages + 0.5);
+		int m = k == K_UNIQUE ? n - at : (int)(c->frac[k] * n + 0.5);
 
-		for (int i = 0; i < n && at < w->npages; i++)
-			w->kind[at++] = (unsigned char)k;
+		for (int i = 0; i < m && at < n; i++)
+			run[at++] = (unsigned char)k;
 	}
-	for (int i = w->npages - 1; i > 0; i--) {
-		int j = (int)((rng = mix64(rng)) % (uint64_t)(i + 1));
-		unsigned char t = w->kind[i];
-
-		w->kind[i] = w->kind[j];
-		w->kind[j] = t;
-	}
+	shuffle(run, n, &rng);
+	for (int i = 0; i < w->npages; i++)
+		w->kind[i] = i / per < n ? run[i / per] : K_UNIQUE;
+	free(run);
 }
 
 static void fill_worker(struct worker *w, const struct conf *c)
@@ -176,9 +234,10 @@ static int cmp_u64(const void *a, const void *b)
 /*
  * Time the first write to up to @want merged pages, spread over the area:
  * each such write is a copy-on-write fault. Returns the median in ns (0 if
- * no merged page was found) and the number timed in *n.
+ * no merged page was found), the number timed in *n and the 99th
+ * percentile (nearest rank) in *p99.
  */
-static uint64_t time_cow(struct worker *w, int want, int *n)
+static uint64_t time_cow(struct worker *w, int want, int *n, uint64_t *p99)
 {
 	int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	int kpagecount = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC);
@@ -186,6 +245,7 @@ static uint64_t time_cow(struct worker *w, int want, int *n)
 	int cand = 0, stride;
 
 	*n = 0;
+	*p99 = 0;
 	if (pagemap < 0 || kpagecount < 0 || !ns)
 		goto out;
 	for (int i = 0; i < w->npages; i++)
@@ -209,6 +269,7 @@ static uint64_t time_cow(struct worker *w, int want, int *n)
 	if (*n) {
 		qsort(ns, *n, sizeof(*ns), cmp_u64);
 		med = *n % 2 ? ns[*n / 2] : (ns[*n / 2 - 1] + ns[*n / 2]) / 2;
+		*p99 = ns[(*n * 99 + 99) / 100 - 1];
 	}
 out:
 	free(ns);
@@ -227,7 +288,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 struct cow_answer {
-	uint64_t median_ns;
+	uint64_t median_ns, p99_ns;
 	int n;
 };
 
@@ -248,7 +309,7 @@ static void worker_main(struct worker *w, const struct conf *c, int down, int up
 	double period = c->rewrite_ms / 1000.0, next;
 	char ready = 'r';
 
-	w->buf = map_area(len);
+	w->buf = map_area(len, c->thp);
 	w->kind = malloc(w->npages);
 	w->vol = malloc(sizeof(*w->vol) * (w->npages + 1));
 	if (!w->kind || !w->vol)
@@ -274,7 +335,7 @@ static void worker_main(struct worker *w, const struct conf *c, int down, int up
 
 			if (read_all(down, &want, sizeof(want)))
 				_exit(0);	/* parent closed: done */
-			a.median_ns = time_cow(w, want, &a.n);
+			a.median_ns = time_cow(w, want, &a.n, &a.p99_ns);
 			if (write_all(up, &a, sizeof(a)))
 				_exit(1);
 		}
@@ -337,7 +398,8 @@ static int run_workers(const struct conf *c)
 		if (sscanf(line, "cow %d", &want) == 1 && want > 0) {
 			if (write_all(down[0], &want, sizeof(want)) || read_all(up[0], &a, sizeof(a)))
 				die(PROG, "%s", "worker 0 died");
-			printf("cow median_ns=%llu n=%d\n", (unsigned long long)a.median_ns, a.n);
+			printf("cow median_ns=%llu n=%d p99_ns=%llu\n", (unsigned long long)a.median_ns,
+			       a.n, (unsigned long long)a.p99_ns);
 			fflush(stdout);
 		} else if (!strncmp(line, "quit", 4)) {
 			break;
@@ -375,10 +437,10 @@ static int merge_range(const struct conf *c)
 		die(PROG, "%s", "--merge-range needs at least two pages");
 	npages &= ~(size_t)1;
 	len = npages * page_size;
-	src = map_area(len);
+	src = map_area(len, 0);
 	for (size_t i = 0; i < npages; i++)
 		fill_page((uint64_t *)(src + i * page_size), key3(c->seed, K_DUP, i % (npages / 2)));
-	dst = map_area(len);
+	dst = map_area(len, 0);
 	memset(dst, 1, len);	/* prefault: time the copy, not the faults */
 	for (int r = 0; r < 3; r++)
 		copy[r] = time_memcpy(dst, src, len);
@@ -416,6 +478,10 @@ int main(int argc, char **argv)
 			c.merge_range = 1;
 			continue;
 		}
+		if (!strcmp(a, "--thp")) {
+			c.thp = 1;
+			continue;
+		}
 		if (!v || strncmp(a, "--", 2))
 			usage();
 		i++;
@@ -432,6 +498,19 @@ int main(int argc, char **argv)
 			c.rewrite_ms = parse_num(PROG, a, v);
 		} else if (!strcmp(a, "--seed")) {
 			c.seed = (uint64_t)parse_num(PROG, a, v);
+		} else if (!strcmp(a, "--chunk")) {
+			c.chunk = (int)parse_num(PROG, a, v);
+		} else if (!strcmp(a, "--twins")) {
+			char *list = strdup(v), *tok, *save = NULL;
+
+			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (c.ntwins == MAX_TWINS)
+					die(PROG, "%s", "--twins takes at most 16 counts");
+				c.twins[c.ntwins] = (int)parse_num(PROG, a, tok);
+				if (c.twins[c.ntwins++] > (int)(HUGE_SIZE / page_size))
+					die(PROG, "%s", "--twins: a count is more than a huge page's subpages");
+			}
+			free(list);
 		} else {
 			usage();
 		}

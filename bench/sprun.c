@@ -4,7 +4,7 @@
  *
  *   sprun --tree ksm|samepage [--pages-to-scan N] [--sleep-ms MS]
  *         [--timeout S] [--poll-ms MS] [--cow N] [--preset NAME]
- *         [--param VALUE] -- SPGEN [ARGS...]
+ *         [--param VALUE] [--label TREE] [--set KNOB=VALUE]... -- SPGEN [ARGS...]
  *
  * Stops both scanners and unmerges everything (run=2, then 0: in-tree KSM
  * must not be at run=1 for samepage to follow MADV_MERGEABLE), sets
@@ -21,6 +21,12 @@
  * within --timeout: reported as converged=0 with the figures of the end.
  * Then run=0, the generator times copy-on-write breaks of merged pages
  * ("cow N"), exits, and the tree unmerges (run=2, then 0).
+ *
+ * --set writes another knob of the tree under test for this run (restored
+ * at the end), e.g. samepage's thp_min_mergeable; --label is what the
+ * output calls the tree (default: ksm or samepage). Huge pages: the
+ * AnonHugePages of /proc/meminfo when the generator is ready and when the
+ * run converged, and the growth of /proc/vmstat's thp_split_page.
  *
  * Output (CSV lines, for scripts/bench): one "series,..." per sample and one
  * "result,..." at the end; fields are listed by --help and in
@@ -39,8 +45,12 @@ struct sample {
 	long long full_scans, sharing, shared, profit, scanned;
 };
 
+#define MAX_SET 8
+
 struct opts {
-	const char *tree, *dir, *thread, *preset, *param;
+	const char *tree, *dir, *thread, *preset, *param, *label;
+	char *set[MAX_SET], *old[MAX_SET];
+	int nset;
 	const char *pages_to_scan, *sleep_ms;
 	double timeout, poll_ms;
 	int cow;
@@ -52,11 +62,12 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: sprun --tree ksm|samepage [--pages-to-scan N] [--sleep-ms MS]\n"
 		"             [--timeout S] [--poll-ms MS] [--cow N] [--preset NAME]\n"
-		"             [--param VALUE] -- SPGEN [ARGS...]\n"
+		"             [--param VALUE] [--label TREE] [--set KNOB=VALUE]... -- SPGEN [ARGS...]\n"
 		"prints series,PRESET,PARAM,TREE,t_s,full_scans,pages_sharing,general_profit,cpu_s\n"
 		"and    result,PRESET,PARAM,TREE,converged,wall_s,cpu_s,pages_scanned,full_scans,\n"
 		"       pages_shared,pages_sharing,general_profit,pages_per_cpu_s,cow_ns,cow_n,\n"
-		"       cpu_total_s,smart_scan,pages_to_scan,sleep_millisecs\n");
+		"       cpu_total_s,smart_scan,pages_to_scan,sleep_millisecs,thp_before_kib,\n"
+		"       thp_after_kib,thp_splits,cow_p99_ns\n");
 	exit(2);
 }
 
@@ -129,6 +140,34 @@ static double thread_cpu(pid_t pid)
 			 &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+/* The number after "@key" in @file (e.g. "AnonHugePages:"), KNOB_NONE if none. */
+static long long proc_field(const char *file, const char *key)
+{
+	char line[256];
+	long long v = KNOB_NONE;
+	size_t n = strlen(key);
+	FILE *f = fopen(file, "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && (line[n] == ' ' || line[n] == '\t')) {
+			v = atoll(line + n);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static long long anon_huge_kib(void)
+{
+	return proc_field("/proc/meminfo", "AnonHugePages:");
+}
+
+static long long thp_splits(void)
+{
+	return proc_field("/proc/vmstat", "thp_split_page");
 }
 
 static void sample(const struct opts *o, pid_t thread, struct sample *s)
@@ -221,8 +260,9 @@ int main(int argc, char **argv)
 	struct opts o = { .preset = "-", .param = "-", .pages_to_scan = "2000",
 			  .sleep_ms = "20", .timeout = 600, .poll_ms = 150, .cow = 2000 };
 	struct sample s0, s, conv;
+	long long huge0, huge1, split0, split1;
 	long long change_scans;
-	unsigned long long cow_ns = 0;
+	unsigned long long cow_ns = 0, cow_p99 = 0;
 	int cow_n = 0, converged = 0, status;
 	char line[256];
 	struct gen g;
@@ -256,6 +296,10 @@ int main(int argc, char **argv)
 			o.preset = v;
 		else if (!strcmp(a, "--param"))
 			o.param = v;
+		else if (!strcmp(a, "--label"))
+			o.label = v;
+		else if (!strcmp(a, "--set") && o.nset < MAX_SET && strchr(v, '='))
+			o.set[o.nset++] = strdup(v);
 		else
 			usage();
 	}
@@ -270,6 +314,8 @@ int main(int argc, char **argv)
 	} else {
 		usage();
 	}
+	if (!o.label)
+		o.label = o.tree;
 
 	/* a clean start: neither KSM runs, nothing is merged */
 	quiesce(KSM_DIR);
@@ -277,11 +323,25 @@ int main(int argc, char **argv)
 		quiesce(SP_DIR);
 	must_write(o.dir, "pages_to_scan", o.pages_to_scan);
 	must_write(o.dir, "sleep_millisecs", o.sleep_ms);
+	for (int i = 0; i < o.nset; i++) {
+		char *eq = strchr(o.set[i], '=');
+		long long old;
+
+		*eq = 0;
+		old = knob_read(o.dir, o.set[i]);
+		if (old == KNOB_NONE)
+			die(PROG, "--set: no knob %s", o.set[i]);
+		if (asprintf(&o.old[i], "%lld", old) < 0)
+			die(PROG, "%s", "out of memory");
+		must_write(o.dir, o.set[i], eq + 1);
+	}
 
 	g = start_gen(o.gen);
 	if (gen_line(&g, line, sizeof(line), "ready"))
 		die(PROG, "%s", "the generator did not become ready");
 
+	huge0 = anon_huge_kib();
+	split0 = thp_splits();
 	must_write(o.dir, "run", "1");
 	for (int i = 0; i < 20 && !(thread = find_thread(o.thread)); i++)
 		usleep(100000);	/* a scanner thread may start only with run=1 */
@@ -295,7 +355,7 @@ int main(int argc, char **argv)
 		while (now_s() < next)
 			usleep((useconds_t)((next - now_s()) * 1e6) + 1);
 		sample(&o, thread, &s);
-		printf("series,%s,%s,%s,%.3f,%lld,%lld", o.preset, o.param, o.tree, s.t - s0.t,
+		printf("series,%s,%s,%s,%.3f,%lld,%lld", o.preset, o.param, o.label, s.t - s0.t,
 		       s.full_scans - s0.full_scans, s.sharing);
 		field_value(s.profit);
 		printf(",%.2f\n", s.cpu - s0.cpu);
@@ -310,6 +370,8 @@ int main(int argc, char **argv)
 		if (s.t - s0.t > o.timeout)
 			break;
 	}
+	huge1 = anon_huge_kib();
+	split1 = thp_splits();
 	must_write(o.dir, "run", "0");
 	if (!converged)
 		conv = s;
@@ -317,14 +379,16 @@ int main(int argc, char **argv)
 	fprintf(g.in, "cow %d\n", o.cow);
 	fflush(g.in);
 	if (!gen_line(&g, line, sizeof(line), "cow"))
-		sscanf(line, "cow median_ns=%llu n=%d", &cow_ns, &cow_n);
+		sscanf(line, "cow median_ns=%llu n=%d p99_ns=%llu", &cow_ns, &cow_n, &cow_p99);
 	fprintf(g.in, "quit\n");
 	fclose(g.in);
 	fclose(g.out);
 	waitpid(g.pid, &status, 0);
 	quiesce(o.dir);
+	for (int i = 0; i < o.nset; i++)
+		must_write(o.dir, o.set[i], o.old[i]);
 
-	printf("result,%s,%s,%s,%d,%.3f,%.2f", o.preset, o.param, o.tree, converged,
+	printf("result,%s,%s,%s,%d,%.3f,%.2f", o.preset, o.param, o.label, converged,
 	       conv.t - s0.t, conv.cpu - s0.cpu);
 	field_delta(conv.scanned, s0.scanned);
 	printf(",%lld,%lld,%lld", conv.full_scans - s0.full_scans, conv.shared, conv.sharing);
@@ -335,6 +399,10 @@ int main(int argc, char **argv)
 		printf(",");
 	printf(",%llu,%d,%.2f", cow_ns, cow_n, s.cpu - s0.cpu);
 	field_value(knob_read(o.dir, "smart_scan"));
-	printf(",%s,%s\n", o.pages_to_scan, o.sleep_ms);
+	printf(",%s,%s", o.pages_to_scan, o.sleep_ms);
+	field_value(huge0);
+	field_value(huge1);
+	field_delta(split1, split0);
+	printf(",%llu\n", cow_p99);
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
