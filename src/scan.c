@@ -45,9 +45,13 @@
 static struct task_struct *samepaged;
 
 static DECLARE_WAIT_QUEUE_HEAD(samepaged_wait);
+/* Set by sp_scan_wake(): something new to scan, end the sleep now. */
+static bool wake_pending;
 
+/* Something new to scan (a registration, run=1): samepaged stops sleeping. */
 void sp_scan_wake(void)
 {
+	WRITE_ONCE(wake_pending, true);
 	wake_up_interruptible(&samepaged_wait);
 }
 
@@ -951,17 +955,18 @@ out:
  * (as in-tree ksm_do_scan()), so two visits of a page are always at least
  * one sleep_millisecs apart.
  */
-static void scan_batch(unsigned int budget)
+static bool scan_batch(unsigned int budget)
 {
 	struct samepage_engine *e = &samepage_engine;
-	bool wrapped = false;
+	bool wrapped = false, idle = false;
 
 	/*
 	 * Pages in per-CPU LRU batches hold an extra reference, which
 	 * sp_replace_page() takes for a pin: drain them once per pass, as
-	 * in-tree ksmd does (per batch would interrupt every CPU each time).
+	 * in-tree ksmd does (per batch would interrupt every CPU each time),
+	 * and only when there is something to scan.
 	 */
-	if (!READ_ONCE(e->cur))
+	if (!READ_ONCE(e->cur) && !list_empty(&e->slots))
 		sp_lru_add_drain_all();
 	mutex_lock(&e->lock);
 	while (budget && !wrapped &&
@@ -972,8 +977,10 @@ static void scan_batch(unsigned int budget)
 			sp_discover_madvised();
 			e->cur = sp_next_slot(NULL);
 			e->cur_addr = 0;
-			if (!e->cur)
+			if (!e->cur) {
+				idle = true;	/* nothing registered */
 				break;
+			}
 			if (trace_scan_start_enabled())	/* counting walks the list */
 				trace_scan_start(e->c.full_scans + 1,
 						 count_slots());
@@ -1002,6 +1009,7 @@ static void scan_batch(unsigned int budget)
 	if (sp_prune_due())
 		sp_prune();
 	mutex_unlock(&e->lock);
+	return idle;
 }
 
 /* Is [@start, @end) one registered span of @slot (engine lock held)? */
@@ -1096,10 +1104,19 @@ static int samepaged_fn(void *unused)
 	set_user_nice(current, 5);
 	while (!kthread_should_stop()) {
 		if (READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE) {
-			scan_batch(READ_ONCE(samepage_knobs.pages_to_scan));
+			bool idle;
+
+			WRITE_ONCE(wake_pending, false);
+			idle = scan_batch(READ_ONCE(samepage_knobs.pages_to_scan));
+
+			/*
+			 * Nothing registered: like ksmd with no mm, sleep until a
+			 * registration wakes us (sp_scan_wake()), polling for
+			 * madvised processes once a second.
+			 */
 			wait_event_freezable_timeout(samepaged_wait,
-				kthread_should_stop(),
-				msecs_to_jiffies(READ_ONCE(samepage_knobs.sleep_millisecs)));
+				kthread_should_stop() || (idle && READ_ONCE(wake_pending)),
+				idle ? HZ : msecs_to_jiffies(READ_ONCE(samepage_knobs.sleep_millisecs)));
 		} else {
 			/* exited processes and unmapped kpages go while idle too */
 			mutex_lock(&samepage_engine.lock);
