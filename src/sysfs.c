@@ -36,6 +36,7 @@ struct samepage_knobs samepage_knobs = {
 	.advisor_target_scan_time = 200,
 	.thp_min_mergeable = SP_DEFAULT_THP_MIN,
 	.proc_ksm_stat = 1,
+	.cow_cooldown_passes = 0,
 	.lock = __MUTEX_INITIALIZER(samepage_knobs.lock),
 };
 

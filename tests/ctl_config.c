@@ -57,10 +57,14 @@ static const char *const all_keys =
 	"use_zero_pages=1\n"
 	"max_page_sharing=77\n"
 	"merge_across_nodes=0\n"
+	"merge_scope=uid\n"
 	"stable_node_chains_prune_millisecs=1234\n"
 	"max_kernel_pages=5000\n"
 	"smart_scan=0\n"
 	"follow_madvise=0\n"
+	"thp_min_mergeable=32\n"
+	"cow_cooldown_passes=2\n"
+	"proc_ksm_stat=0\n"
 	"advisor_max_cpu=55\n"
 	"advisor_min_pages_to_scan=111\n"
 	"advisor_max_pages_to_scan=22222\n"
@@ -73,19 +77,28 @@ static const struct { const char *name; long value; } all_values[] = {
 	{ "stable_node_chains_prune_millisecs", 1234 }, { "max_kernel_pages", 5000 },
 	{ "smart_scan", 0 }, { "follow_madvise", 0 }, { "advisor_max_cpu", 55 },
 	{ "advisor_min_pages_to_scan", 111 }, { "advisor_max_pages_to_scan", 22222 },
-	{ "advisor_target_scan_time", 99 }, { "run", 0 },
+	{ "advisor_target_scan_time", 99 }, { "run", 0 }, { "thp_min_mergeable", 32 },
+	{ "cow_cooldown_passes", 2 }, { "proc_ksm_stat", 0 },
 };
 
-static int advisor_is(const char *mode)
+/* Is @mode the chosen one of the "[a] b c" knob @file? */
+static int choice_is(const char *file, const char *mode)
 {
-	char want[64], v[64] = "";
-	FILE *f = fopen(SP_TREE "advisor_mode", "r");
+	char path[256], want[64], v[64] = "";
+	FILE *f;
 
+	snprintf(path, sizeof(path), SP_TREE "%s", file);
+	f = fopen(path, "r");
 	if (!f || !fgets(v, sizeof(v), f))
-		tap_bail("cannot read advisor_mode");
+		tap_bail("cannot read %s", file);
 	fclose(f);
 	snprintf(want, sizeof(want), "[%s]", mode);
 	return strstr(v, want) != NULL;
+}
+
+static int advisor_is(const char *mode)
+{
+	return choice_is("advisor_mode", mode);
 }
 
 /* A failing file: exit 1, exactly @err on stderr, every setting as before. */
@@ -114,9 +127,9 @@ int main(void)
 
 	write_conf(all_keys);
 	ok = sh("samepagectl apply-config --check " CONF) == 0 &&
-	     !strcmp(out, CONF ": 15 settings, all valid\n");
+	     !strcmp(out, CONF ": 19 settings, all valid\n");
 	tap_ok(ok, "--check: '%s'", strtok(out, "\n"));
-	ok = sh("samepagectl apply-config " CONF) == 0 && !strcmp(out, CONF ": applied 15 settings\n");
+	ok = sh("samepagectl apply-config " CONF) == 0 && !strcmp(out, CONF ": applied 19 settings\n");
 	tap_ok(ok, "a file with every key: '%s'", strtok(out, "\n"));
 	ok = 1;
 	for (unsigned int i = 0; i < sizeof(all_values) / sizeof(all_values[0]); i++) {
@@ -126,7 +139,8 @@ int main(void)
 			ok = 0;
 		}
 	}
-	tap_ok(ok && advisor_is("none"), "every knob reads back its value");
+	tap_ok(ok && advisor_is("none") && choice_is("merge_scope", "uid"),
+	       "every knob reads back its value");
 
 	write_conf("advisor_mode=scan-time\npages_to_scan=400\n");
 	/* written before scan-time: else EINVAL (then the advisor sets it itself) */
@@ -190,6 +204,10 @@ int main(void)
 	tap_ok(ok, "a missing file: exit 1, '%s'", strtok(out, "\n"));
 	unlink(CONF);
 	sp_restore();
+	set_knob("merge_scope", "all");		/* nothing merged after sp_restore() */
+	set_knob("thp_min_mergeable", "64");
+	set_knob("cow_cooldown_passes", "0");
+	set_knob("proc_ksm_stat", "1");
 	set_knob("follow_madvise", "1");
 	set_knob("stable_node_chains_prune_millisecs", "2000");
 	set_knob("max_kernel_pages", "0");

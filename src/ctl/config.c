@@ -19,7 +19,8 @@
 
 #define DEFAULT_CONFIG	"/etc/samepage.conf"
 
-enum vtype { V_BOOL, V_RUN, V_U32, V_INT_GE2, V_ULONG, V_ULONG_GE1, V_ADVISOR };
+enum vtype { V_BOOL, V_RUN, V_U32, V_INT_GE2, V_ULONG, V_ULONG_GE1, V_ADVISOR,
+	     V_THP_MIN, V_U8, V_SCOPE };
 
 static const char *const vwords[] = {
 	[V_BOOL] = "0 or 1",
@@ -29,6 +30,9 @@ static const char *const vwords[] = {
 	[V_ULONG] = "an integer from 0 to 18446744073709551615",
 	[V_ULONG_GE1] = "an integer from 1 to 18446744073709551615",
 	[V_ADVISOR] = "none or scan-time",
+	[V_THP_MIN] = "an integer from 1 to 512",
+	[V_U8] = "an integer from 0 to 255",
+	[V_SCOPE] = "all, uid or memcg",
 };
 
 /*
@@ -46,10 +50,14 @@ static const struct ckey {
 	{ "use_zero_pages", V_BOOL },
 	{ "max_page_sharing", V_INT_GE2 },
 	{ "merge_across_nodes", V_BOOL },
+	{ "merge_scope", V_SCOPE },		/* like the two above: nothing merged */
 	{ "stable_node_chains_prune_millisecs", V_U32 },
 	{ "max_kernel_pages", V_ULONG },
 	{ "smart_scan", V_BOOL },
 	{ "follow_madvise", V_BOOL },
+	{ "thp_min_mergeable", V_THP_MIN },
+	{ "cow_cooldown_passes", V_U8 },
+	{ "proc_ksm_stat", V_BOOL },
 	{ "advisor_max_cpu", V_U32 },
 	{ "advisor_min_pages_to_scan", V_ULONG },
 	{ "advisor_max_pages_to_scan", V_ULONG },
@@ -96,6 +104,12 @@ static bool valid(enum vtype t, const char *v)
 		return in_range(v, 1, ULONG_MAX);
 	case V_ADVISOR:
 		return !strcmp(v, "none") || !strcmp(v, "scan-time");
+	case V_THP_MIN:
+		return in_range(v, 1, 512);
+	case V_U8:
+		return in_range(v, 0, 255);
+	case V_SCOPE:
+		return !strcmp(v, "all") || !strcmp(v, "uid") || !strcmp(v, "memcg");
 	}
 	return false;
 }
