@@ -73,7 +73,16 @@ point $? "trinity as uid 1000 ran its $OPS syscalls within $LIMIT s and exited 0
 [ "$peak_tracked" -gt 0 ] && [ "$fs1" -gt "$fs0" ]
 point $? "samepage tracked trinity's processes ($peak_tracked at most) and finished full scans ($((fs1 - fs0)))"
 
-left=$(stat -c %u /proc/[0-9]* 2>/dev/null | grep -c '^1000$')
+# trinity's last children may still be exiting: give them 10 s
+for i in $(seq 50); do
+	left=$(stat -c %u /proc/[0-9]* 2>/dev/null | grep -c '^1000$')
+	[ "$left" = 0 ] && break
+	sleep 0.2
+done
+for d in /proc/[0-9]*; do
+	[ "$(stat -c %u "$d" 2>/dev/null)" = 1000 ] &&
+		echo "# left: pid ${d#/proc/} $(cat "$d/comm" 2>/dev/null) ($(cut -d' ' -f3 "$d/stat" 2>/dev/null))"
+done
 [ "$left" = 0 ]
 point $? "no process of uid 1000 is left ($left)"
 
