@@ -52,8 +52,6 @@ static void drain_batches(void)
 	set_knob_in("", "/proc/sys/vm/stat_refresh", "1");	/* fold per-CPU vmstat */
 }
 
-static long meminfo(const char *field);
-
 /*
  * Mlocked once the per-CPU mlock batches have drained: what it settles to
  * within 3 s if that is @want, else its value then.
@@ -64,25 +62,10 @@ static long mlocked_settles(long want)
 
 	for (int i = 0; i < 30 && v != want; i++) {
 		drain_batches();
-		v = meminfo("Mlocked");
+		v = meminfo_kb("Mlocked");
 		if (v != want)
 			usleep(100000);
 	}
-	return v;
-}
-
-static long meminfo(const char *field)
-{
-	char line[128];
-	size_t len = strlen(field);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, len) && line[len] == ':')
-			v = atol(line + len + 1);
-	if (f)
-		fclose(f);
 	return v;
 }
 
@@ -254,8 +237,8 @@ static void mlock_tests(void)
 
 	sleep(1);
 	drain_batches();
-	base = meminfo("Mlocked");
-	unevict = meminfo("Unevictable");
+	base = meminfo_kb("Mlocked");
+	unevict = meminfo_kb("Unevictable");
 	for (int i = 0; i < N; i++)
 		fill_page(p + i * page_size, 20 + i / 2);	/* pairs */
 	if (mlock(p, N * page_size))
@@ -277,7 +260,7 @@ static void mlock_tests(void)
 	munmap(p, N * page_size);
 	v = mlocked_settles(base);
 	tap_diag("Unevictable: %ld kB before, %ld kB after (kpages are on no LRU)",
-		 unevict, meminfo("Unevictable"));
+		 unevict, meminfo_kb("Unevictable"));
 	tap_ok(v == base &&
 	       !wait_knob(SP_TREE, "kernel_pages_allocated", 0),
 	       "munmap of locked merged memory: Mlocked %ld kB as before (%ld), no kpage left",

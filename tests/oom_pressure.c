@@ -64,23 +64,6 @@ static void set_oom_adj(const char *val)
 	close(fd);
 }
 
-static long meminfo_kb(const char *key)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		tap_bail("/proc/meminfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			v = atol(line + strlen(key) + 1);
-	fclose(f);
-	if (v < 0)
-		tap_bail("no %s in /proc/meminfo", key);
-	return v;
-}
-
 static long vmstat(const char *key)
 {
 	char name[64];

@@ -161,6 +161,24 @@ static inline void sp_restore(void)
 	set_knob("merge_scope", "all");
 }
 
+/* A field of /proc/meminfo, in kB (bails if there is none). */
+static inline long meminfo_kb(const char *key)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		tap_bail("/proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = atol(line + strlen(key) + 1);
+	fclose(f);
+	if (v < 0)
+		tap_bail("no %s in /proc/meminfo", key);
+	return v;
+}
+
 static inline void *map_pages(size_t n)
 {
 	void *p = mmap(NULL, n * page_size, PROT_READ | PROT_WRITE,
