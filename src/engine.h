@@ -358,7 +358,6 @@ void sp_set_zero(struct sp_rmap_item *item, bool zero);
 void sp_zero_gone(struct mm_struct *mm, unsigned long addr);
 long sp_zero_pages(void);
 bool sp_proc_ksm_stat_on(void);
-bool sp_slot_publishes(struct sp_mm_slot *slot);
 void sp_publish_counts(struct sp_mm_slot *slot);
 void sp_fork_fixup(struct mm_struct *parent, struct mm_struct *child, bool in_ksm_fork);
 

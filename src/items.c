@@ -78,12 +78,6 @@ bool sp_proc_ksm_stat_on(void)
 	return READ_ONCE(samepage_knobs.proc_ksm_stat) && samepage_ksyms.ksm_thread_mutex;
 }
 
-/* Has @slot's part of its mm's KSM fields been published? (see slot_add()) */
-bool sp_slot_publishes(struct sp_mm_slot *slot)
-{
-	return slot->publish;
-}
-
 /*
  * Flip @item's zero flag and the counts that follow it, with its slot's
  * xa_lock held: samepaged and the paths that give a zero page back
