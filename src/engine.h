@@ -111,7 +111,9 @@ struct sp_stable_node {
  * @seq: generation of the unstable tree that @rb was inserted into
  * @slot: owner, for the unstable-tree partner lookup
  * @addr: user address (page aligned)
- * @unstable: counted in pages_unshared
+ * @unstable: in the unstable tree (see @rb); counted in pages_unshared
+ *	unless @dormant
+ * @dormant: a candidate that smart scan skips, kept in the tree (tree.c)
  * @seen: @key is valid
  * @zero: samepage mapped the shared zero page here (ksm_zero_pages);
  *	changes under the slot's xa_lock (sp_set_zero())
@@ -138,6 +140,7 @@ struct sp_rmap_item {
 	bool seen;
 	bool zero;
 	bool in_thp;
+	bool dormant;
 	u8 age;
 	u8 remaining_skips;
 	u8 cooldown;
@@ -292,6 +295,8 @@ struct sp_rmap_item *sp_unstable_find(const struct sp_key *key);
 struct sp_rmap_item *sp_unstable_next(struct sp_rmap_item *item);
 void sp_unstable_insert(struct sp_rmap_item *item);
 void sp_unstable_erase(struct sp_rmap_item *item);
+void sp_unstable_keep(struct sp_rmap_item *item);
+void sp_unstable_next_pass(void);
 void sp_unstable_reset(void);
 unsigned long sp_unstable_gen(void);
 
@@ -314,7 +319,7 @@ struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
 				    const struct sp_key *key);
 void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
 void sp_item_unlink(struct sp_rmap_item *item);
-unsigned long sp_kpage_prune(void);
+void sp_kpage_drop(struct sp_stable_node *node);
 unsigned long sp_prune(void);
 bool sp_prune_due(void);
 

@@ -161,33 +161,46 @@ void sp_item_unlink(struct sp_rmap_item *item)
 		sp_stable_erase(node);
 }
 
+/* Free @node and its kpage, which no PTE maps any more. */
+static void free_node(struct sp_stable_node *node)
+{
+	struct folio *folio = page_folio(node->kpage);
+
+	while (!hlist_empty(&node->items))
+		sp_item_unlink(hlist_entry(node->items.first, struct sp_rmap_item, nlink));
+	sp_stable_erase(node);
+	list_del(&node->list);
+	xa_erase(&kpage_nodes, folio_pfn(folio));
+	folio_put(folio);
+	kmem_cache_free(sp_node_cache, node);
+	samepage_engine.c.kernel_pages_allocated--;
+	module_put(THIS_MODULE);
+}
+
+/*
+ * sp_kpage_drop() - free @node's kpage now if nothing maps it (a merge that
+ * failed right after sp_kpage_new()), without walking every kpage.
+ */
+void sp_kpage_drop(struct sp_stable_node *node)
+{
+	if (!node->sharers && !folio_mapped(page_folio(node->kpage)))
+		free_node(node);
+}
+
 /*
  * Free every kpage that no PTE maps any more. Items still linked to one are
  * stale (their address was unmapped or COWed since the last visit).
  */
-unsigned long sp_kpage_prune(void)
+static unsigned long kpage_prune(void)
 {
-	struct samepage_engine *e = &samepage_engine;
 	struct sp_stable_node *node, *tmp;
 	unsigned long orphans = 0;
 
-	list_for_each_entry_safe(node, tmp, &e->kpages, list) {
-		struct folio *folio = page_folio(node->kpage);
-
-		if (folio_mapped(folio)) {
+	list_for_each_entry_safe(node, tmp, &samepage_engine.kpages, list) {
+		if (folio_mapped(page_folio(node->kpage)))
 			orphans += !node->sharers;
-			continue;
-		}
-		while (!hlist_empty(&node->items))
-			sp_item_unlink(hlist_entry(node->items.first,
-						   struct sp_rmap_item, nlink));
-		sp_stable_erase(node);
-		list_del(&node->list);
-		xa_erase(&kpage_nodes, folio_pfn(folio));
-		folio_put(folio);
-		kmem_cache_free(sp_node_cache, node);
-		e->c.kernel_pages_allocated--;
-		module_put(THIS_MODULE);
+		else
+			free_node(node);
 	}
 	return orphans;
 }
@@ -198,7 +211,7 @@ static unsigned long last_prune;
 unsigned long sp_prune(void)
 {
 	last_prune = jiffies;
-	return sp_kpage_prune();
+	return kpage_prune();
 }
 
 /* Is the periodic prune (stable_node_chains_prune_millisecs) due? */

@@ -50,6 +50,9 @@
  * @cow_cooldown_passes: a page written to within this many passes of its
  *	merge waits as many visits before it merges again (default 0, as
  *	in-tree: no wait)
+ * @merge_first_sight: a page seen for the first time merges at once when a
+ *	partner is found, instead of waiting a pass for its hash to hold
+ *	(default 1; 0 = in-tree's two-pass rule)
  * @proc_ksm_stat: add samepage's counts to the kernel's per-mm KSM fields
  *	(/proc/PID/ksm_stat, ksm_merging_pages) of processes registered from
  *	then on (default 1)
@@ -77,6 +80,7 @@ struct samepage_knobs {
 	unsigned int thp_min_mergeable;
 	unsigned int proc_ksm_stat;
 	unsigned int cow_cooldown_passes;
+	unsigned int merge_first_sight;
 	struct mutex lock;
 };
 

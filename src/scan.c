@@ -6,12 +6,23 @@
  * One pass visits every eligible page of every registered mm (or range),
  * round-robin, pages_to_scan pages per batch, sleeping sleep_millisecs
  * between batches; a batch never runs past the end of a pass. Per page: one
- * xxh64 of the content. A page whose hash differs from the previous pass's
- * is volatile and goes no further (the checksum test comes before any tree
- * search). A stable page is looked up by hash in the stable tree, then in
- * the unstable tree; an equal hash is confirmed by one memcmp() before
- * anything is merged. Every address gets one outcome per pass (enum
- * samepage_why), the "why not merged" breakdown.
+ * xxh64 of the content, looked up by hash in the stable tree, then in the
+ * unstable tree; an equal hash is confirmed by one memcmp() before anything
+ * is merged. Every address gets one outcome per pass (enum samepage_why),
+ * the "why not merged" breakdown.
+ *
+ * The two-pass rule, and where samepage keeps it (see sight()): in-tree KSM
+ * looks a page up in the stable tree on every visit, but enters it into the
+ * unstable tree (or maps the zero page) only once its checksum held still
+ * from one visit to the next, so a new page merges at the second pass that
+ * sees it at the earliest. samepage keeps that rule for a page whose hash
+ * changed since its last visit: such a page only merges into a stable kpage
+ * and is volatile otherwise. A page seen for the first time goes all the
+ * way (merge_first_sight, default 1): the merge compares the contents
+ * under the page table lock, so a page that changes later costs a failed
+ * compare or a COW break, never wrong data. That merges in one pass what
+ * in-tree merges in two (time to converge, and tools that wait two passes
+ * after madvise() of the second twin, as ksm_tests -N does).
  *
  * rmap_items of addresses the cursor passes without visiting (unmapped,
  * ineligible, unregistered) are dropped as it passes, as in-tree KSM does,
@@ -383,8 +394,7 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 		break;
 	}
 out_prune:
-	if (!node->sharers)
-		sp_kpage_prune();	/* nothing merged: free it now */
+	sp_kpage_drop(node);	/* if nothing merged: free it now */
 out_page:
 	put_page(ppage);
 out_unlock:
@@ -453,9 +463,13 @@ static int merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
 /*
  * Smart scan, with in-tree KSM's ladder (6.7+): a page that has been
  * visited three times without merging is skipped for 1, 2, 4 and then 8
- * passes between visits, depending on how often it was visited. A skipped
- * page leaves the unstable tree and is counted in pages_skipped. Kpages are
- * never skipped.
+ * passes between visits, depending on how often it was visited, and
+ * counted in pages_skipped. Kpages are never skipped. Unlike in-tree, a
+ * twin that appears meanwhile does not wait for the skipped page's next
+ * visit: a page due for a skip whose last key is in either tree now (a
+ * lookup by hash, no page read) is visited instead, and a skipped page
+ * stays in the unstable tree, dormant, for twins that come after it in
+ * the pass (sp_unstable_keep()).
  */
 static unsigned int skip_passes(u8 age)
 {
@@ -483,44 +497,60 @@ static bool smart_skip(struct sp_rmap_item *item)
 		item->remaining_skips = skip_passes(age);
 		return false;
 	}
+	if (item->seen && (sp_unstable_find(&item->key) || sp_stable_find(&item->key)))
+		return false;		/* a twin may be there: look */
 	item->remaining_skips--;
 	samepage_engine.c.pages_skipped++;
-	sp_unstable_erase(item);
+	sp_unstable_keep(item);		/* findable by a new twin */
 	return true;
 }
 
+/* What a visit may do with a page, from what its previous visits saw. */
+enum sight {
+	SIGHT_STEADY,	/* the same hash as at the last visit, or a first sight */
+	SIGHT_CHANGED,	/* a different hash (or a first sight, merge_first_sight=0) */
+	SIGHT_COOLING,	/* a fast COW breaker, waiting (cow_cooldown_passes) */
+};
+
 /*
- * Is @item's content new or changed since its last visit? Records the
- * new key either way. A fast-changing page (written to soon after a merge)
- * counts as changed for a few more visits.
+ * Classify @item's content @key against its previous visits, and record
+ * @key. @now (MERGE_RANGE) asks for a merge whatever the history. A
+ * fast-changing page (written to soon after a merge) is cooling for a few
+ * more visits.
  */
-static bool content_moved(struct sp_rmap_item *item, const struct sp_key *key,
-			  bool now)
+static enum sight sight(struct sp_rmap_item *item, const struct sp_key *key, bool now)
 {
-	if (item->cooldown && !now) {	/* fast-changing: not re-merged at once */
+	bool first = !item->seen;
+	bool changed = !first && key_differs(&item->key, key);
+
+	item->key = *key;
+	item->seen = true;
+	if (now)
+		return SIGHT_STEADY;
+	if (item->cooldown) {
 		item->cooldown--;
-		item->key = *key;
-		return true;
+		return SIGHT_COOLING;
 	}
-	if (!item->seen || key_differs(&item->key, key)) {
-		item->key = *key;
-		item->seen = true;
-		return !now;		/* new or volatile */
-	}
-	return false;
+	if (changed || (first && !READ_ONCE(samepage_knobs.merge_first_sight)))
+		return SIGHT_CHANGED;
+	return SIGHT_STEADY;
 }
 
 /*
  * Merge the anonymous @page mapped at @addr (referenced; maybe a subpage of
- * a large folio, which a merge splits) whose content is @key. Return the
- * outcome, an enum samepage_why.
+ * a large folio, which a merge splits) whose content is @key, as @seen
+ * classified it. Return the outcome, an enum samepage_why.
  */
 static int merge_page(struct vm_area_struct *vma, struct sp_rmap_item *item,
-		      struct page *page, const struct sp_key *key)
+		      struct page *page, const struct sp_key *key, enum sight seen)
 {
 	int why;
 
-	if (READ_ONCE(samepage_knobs.use_zero_pages) && sp_hash_is_zero(key->hash)) {
+	if (seen == SIGHT_COOLING)
+		return SAMEPAGE_WHY_VOLATILE;
+	/* a changing page may join a kpage (as in-tree), nothing else */
+	if (seen == SIGHT_STEADY && READ_ONCE(samepage_knobs.use_zero_pages) &&
+	    sp_hash_is_zero(key->hash)) {
 		why = try_merge(vma, item->addr, page, NULL, false);
 		if (why == SAMEPAGE_WHY_MERGED) {
 			sp_set_zero(item, true);
@@ -528,9 +558,11 @@ static int merge_page(struct vm_area_struct *vma, struct sp_rmap_item *item,
 		}
 	}
 	why = merge_stable(vma, item, page);
-	if (why < 0)
-		why = merge_unstable(vma, item->addr, page, item);
-	return why;
+	if (why >= 0)
+		return why;
+	if (seen == SIGHT_CHANGED)
+		return SAMEPAGE_WHY_VOLATILE;
+	return merge_unstable(vma, item->addr, page, item);
 }
 
 /*
@@ -601,9 +633,7 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 	if (!item)
 		return why;
 	key = page_key(slot, page);
-	if (content_moved(item, &key, now))
-		return SAMEPAGE_WHY_VOLATILE;
-	return merge_page(vma, item, page, &key);
+	return merge_page(vma, item, page, &key, sight(item, &key, now));
 }
 
 /*
@@ -688,7 +718,7 @@ static void scan_thp(struct visit *v, unsigned long addr, unsigned long end,
 		}
 		item->in_thp = true;
 		key = page_key(v->slot, first + i);
-		if (content_moved(item, &key, v->now)) {
+		if (sight(item, &key, v->now) != SIGHT_STEADY) {	/* as in-tree */
 			outcome(v, SAMEPAGE_WHY_VOLATILE, 1);
 			continue;
 		}
@@ -737,7 +767,8 @@ static void scan_thp(struct visit *v, unsigned long addr, unsigned long end,
 			if (item->node || sp_is_kpage(sub))
 				why = SAMEPAGE_WHY_MERGED;
 			else
-				why = merge_page(v->vma, item, sub, &item->key);
+				why = merge_page(v->vma, item, sub, &item->key,
+						 SIGHT_STEADY);
 			outcome(v, why, 1);
 			put_page(sub);
 			break;
@@ -825,7 +856,7 @@ static void end_full_pass(void)
 
 	c->last_pass_visited = c->pass_visited;
 	c->pass_visited = 0;
-	sp_unstable_reset();
+	sp_unstable_next_pass();
 	c->full_scans++;
 	sp_prune();
 	sp_publish_all();	/* merges moved partners' counts after their pass */

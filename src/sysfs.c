@@ -37,6 +37,7 @@ struct samepage_knobs samepage_knobs = {
 	.thp_min_mergeable = SP_DEFAULT_THP_MIN,
 	.proc_ksm_stat = 1,
 	.cow_cooldown_passes = 0,
+	.merge_first_sight = 1,
 	.lock = __MUTEX_INITIALIZER(samepage_knobs.lock),
 };
 
@@ -210,6 +211,7 @@ SP_BOOL_KNOB(use_zero_pages);
 SP_BOOL_KNOB(smart_scan);
 SP_BOOL_KNOB(follow_madvise);
 SP_BOOL_KNOB(proc_ksm_stat);
+SP_BOOL_KNOB(merge_first_sight);
 
 /* At most 255 (the per-item counter is a u8). */
 static int parse_cooldown(const char *buf, unsigned int *val)
@@ -430,6 +432,7 @@ static struct attribute *samepage_attrs[] = {
 	&thp_split_attr.attr,
 	&proc_ksm_stat_attr.attr,
 	&cow_cooldown_passes_attr.attr,
+	&merge_first_sight_attr.attr,
 	NULL,
 };
 

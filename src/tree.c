@@ -21,6 +21,16 @@
  * counted in pages_unshared until the scanner visits it again: the tree is
  * dropped at once, the flags lazily.
  *
+ * A candidate that smart scan skips stays findable (sp_unstable_keep()):
+ * it goes into the new pass's tree under the key of its last visit,
+ * @dormant, counted as in-tree counts a skipped page (not in
+ * pages_unshared, so in pages_volatile). A page that appears later finds
+ * it as a partner, whose content the merge compares anyway, instead of
+ * waiting up to 8 passes for the skipped twin's next visit. Only a
+ * candidate of the tree that the last full pass ended is kept: after any
+ * other reset (a knob that shapes the keys, run=2) its key may be of the
+ * old shape.
+ *
  * Invariant: an item's @rb is linked into samepage_engine.unstable if and
  * only if @unstable is set and @seq equals unstable_gen. Every reset moves
  * unstable_gen on, so an item of an abandoned tree is never rb_erase()d
@@ -33,6 +43,7 @@
 #include "engine.h"
 
 static unsigned long unstable_gen = 1;
+static unsigned long carry_gen;	/* the last full pass's tree, or 0 */
 
 /* The current unstable tree's generation (THP hit counts are per tree). */
 unsigned long sp_unstable_gen(void)
@@ -171,12 +182,45 @@ void sp_unstable_erase(struct sp_rmap_item *item)
 	if (item->seq == unstable_gen)
 		rb_erase(&item->rb, &samepage_engine.unstable);
 	item->unstable = false;
-	samepage_engine.c.pages_unshared--;
+	if (item->dormant)
+		item->dormant = false;
+	else
+		samepage_engine.c.pages_unshared--;
 }
 
-/* Forget every candidate (end of a full pass, a key-shaping knob, run=2). */
-void sp_unstable_reset(void)
+/*
+ * sp_unstable_keep() - @item, skipped by smart scan, leaves pages_unshared;
+ * if it was a candidate of the last full pass, it stays one, dormant.
+ */
+void sp_unstable_keep(struct sp_rmap_item *item)
+{
+	bool keep = item->unstable && item->seq == carry_gen;
+
+	sp_unstable_erase(item);
+	if (!keep)
+		return;
+	rb_add(&item->rb, &samepage_engine.unstable, unstable_less);
+	item->unstable = true;
+	item->dormant = true;
+	item->seq = unstable_gen;
+}
+
+static void unstable_new(void)
 {
 	samepage_engine.unstable = RB_ROOT;
 	unstable_gen++;
+}
+
+/* A full pass ended: its candidates go, skipped ones may be kept. */
+void sp_unstable_next_pass(void)
+{
+	carry_gen = unstable_gen;
+	unstable_new();
+}
+
+/* Forget every candidate (a knob that shapes the keys, run=2). */
+void sp_unstable_reset(void)
+{
+	carry_gen = 0;
+	unstable_new();
 }

@@ -6,7 +6,9 @@
  *    pages_shared=500, pages_sharing=500, pages_unshared=1000;
  *  - one process with 10 identical pages: 1 shared, 9 sharing;
  *  - a write to a merged page copies it, the others keep their content;
- *  - pages rewritten faster than a pass never merge: pages_volatile.
+ *  - pages rewritten faster than a pass never merge: pages_volatile;
+ *  - merge_first_sight: new pages merge at the first pass that sees them
+ *    (1, the default), or at the second, as in-tree (0).
  */
 #include "sp.h"
 
@@ -167,14 +169,61 @@ static void volatile_pages(void)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * One pass, then the scanner stopped before the next one can start: with
+ * pages_to_scan covering everything and a 3 s sleep after the batch that
+ * ends the pass, the 100 ms poll of wait_scans() stops it in time.
+ */
+static void one_pass(void)
+{
+	must_set(SP_TREE, "sleep_millisecs", "3000");
+	run_passes(SP_TREE, 1);
+	must_set(SP_TREE, "sleep_millisecs", "0");
+}
+
+static void first_sight(void)
+{
+	char *buf = map_pages(10);
+
+	for (int i = 0; i < 10; i++)
+		fill_page(buf + i * page_size, 11);
+	sp_reset();
+	tap_ok(knob("merge_first_sight") == 1, "merge_first_sight defaults to 1");
+	sp_range(1, 0, buf, 10 * page_size);
+	one_pass();
+	tap_ok(knob("pages_shared") == 1 && knob("pages_sharing") == 9 &&
+	       knob("pages_volatile") == 0,
+	       "merge_first_sight=1: 10 new equal pages merge in the first pass: shared %ld, sharing %ld, volatile %ld (want 1, 9, 0)",
+	       knob("pages_shared"), knob("pages_sharing"), knob("pages_volatile"));
+
+	sp_range(0, 0, buf, 10 * page_size);
+	sp_reset();
+	must_set(SP_TREE, "merge_first_sight", "0");
+	sp_range(1, 0, buf, 10 * page_size);
+	one_pass();
+	tap_ok(knob("pages_shared") == 0 && knob("pages_volatile") == 10,
+	       "merge_first_sight=0: none merged after one pass, all 10 volatile (got shared %ld, volatile %ld)",
+	       knob("pages_shared"), knob("pages_volatile"));
+	one_pass();
+	tap_ok(knob("pages_shared") == 1 && knob("pages_sharing") == 9,
+	       "merge_first_sight=0: merged in the second pass, as in-tree: shared %ld, sharing %ld (want 1, 9)",
+	       knob("pages_shared"), knob("pages_sharing"));
+	must_set(SP_TREE, "merge_first_sight", "1");
+	tap_ok(set_knob_in(SP_TREE, "merge_first_sight", "2") == -EINVAL,
+	       "merge_first_sight=2 is refused with EINVAL");
+	sp_range(0, 0, buf, 10 * page_size);
+	munmap(buf, 10 * page_size);
+}
+
 int main(void)
 {
-	sp_test_init(12);
+	sp_test_init(17);
 	child_buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	two_processes();
 	ten_identical();
 	volatile_pages();
+	first_sight();
 	sp_restore();
 	return tap_done();
 }

@@ -53,12 +53,47 @@ static long run_tree(const char *tree, char *buf, int passes, long *skipped)
 	return visits / NPAGES;
 }
 
+/*
+ * A skipped page stays a candidate: a twin registered while the ladder
+ * skips the page (its visits 15-22 are skipped) merges with it in the
+ * first pass that sees the twin, as with smart_scan=0, instead of waiting
+ * up to 8 passes: whether the twin comes after the skipped page in the
+ * pass (the skipped page is kept in the unstable tree: pages_skipped +1)
+ * or before it (the page due for a skip finds the twin's hash in the tree
+ * and is visited: pages_skipped +0). ksm_tests -N madvises its second
+ * page two passes after its first and expects them merged two passes later.
+ */
+static void late_twin(int twin_first)
+{
+	char *buf = map_pages(2), *old = buf + (twin_first ? page_size : 0);
+	char *twin = buf + (twin_first ? 0 : page_size);
+	long skipped;
+
+	fill_page(buf, 77);
+	fill_page(buf + page_size, 77);
+	sp_reset();
+	must_set(SP_TREE, "smart_scan", "1");
+	sp_range(1, 0, old, page_size);
+	run_passes(SP_TREE, 15);	/* visits 1-15 (sleep 0: maybe a few more) */
+	skipped = knob("pages_skipped");
+	sp_range(1, 0, twin, page_size);
+	must_set(SP_TREE, "sleep_millisecs", "3000");	/* one pass, exactly */
+	run_passes(SP_TREE, 1);
+	tap_ok(knob("pages_skipped") == skipped + !twin_first && knob("pages_shared") == 1 &&
+	       knob("pages_sharing") == 1 && pfn_of(0, buf) == pfn_of(0, buf + page_size),
+	       "a twin %s a page smart scan skips merges with it in one pass: pages_skipped +%ld (want +%d), shared %ld, sharing %ld (want 1, 1)",
+	       twin_first ? "before" : "after", knob("pages_skipped") - skipped, !twin_first,
+	       knob("pages_shared"), knob("pages_sharing"));
+	sp_range(0, 0, buf, 2 * page_size);
+	munmap(buf, 2 * page_size);
+}
+
 int main(void)
 {
 	long v, skipped;
 	char *buf;
 
-	sp_test_init(4);
+	sp_test_init(6);
 	buf = map_pages(NPAGES);
 	for (int i = 0; i < NPAGES; i++)
 		fill_page(buf + i * page_size, 9000 + i);
@@ -90,6 +125,8 @@ int main(void)
 	tap_ok(skips(12) == 6 && knob("pages_shared") == 0,
 	       "the ladder skips 6 of 12 visits; nothing merged");
 	sp_range(0, 0, buf, NPAGES * page_size);
+	late_twin(0);
+	late_twin(1);
 	sp_restore();
 	return tap_done();
 }

@@ -159,6 +159,7 @@ static inline void sp_restore(void)
 	set_knob("merge_across_nodes", "1");
 	set_knob("smart_scan", "1");
 	set_knob("merge_scope", "all");
+	set_knob("merge_first_sight", "1");
 }
 
 /* A field of /proc/meminfo, in kB (bails if there is none). */

@@ -58,6 +58,7 @@ static const struct ckey {
 	{ "thp_min_mergeable", V_THP_MIN },
 	{ "cow_cooldown_passes", V_U8 },
 	{ "proc_ksm_stat", V_BOOL },
+	{ "merge_first_sight", V_BOOL },
 	{ "advisor_max_cpu", V_U32 },
 	{ "advisor_min_pages_to_scan", V_ULONG },
 	{ "advisor_max_pages_to_scan", V_ULONG },
