@@ -391,6 +391,13 @@ int main(int argc, char **argv)
 		struct samepage_list l = { .size = sizeof(l),
 					   .entry_size = sizeof(struct samepage_proc_entry) };
 
+		/*
+		 * A worker's last mm reference may be samepaged's (mmput_async()
+		 * from a scan): its exit_mmap() then runs in a kworker after
+		 * waitpid(), slowly on PREEMPT_RT, and its kpages go at the
+		 * prune after that (once a second while run is not 1).
+		 */
+		wait_knob(SP_TREE, "kernel_pages_allocated", 0);
 		ioctl(sp_dev(), SAMEPAGE_IOC_LIST, &l);
 		tap_ok(knob("kernel_pages_allocated") == 0 && l.count == 0 &&
 		       knob("ksm_zero_pages") == 0,
