@@ -76,7 +76,7 @@ check:
 # Every test kernel (scripts/kernels tags --all): the rt and cloud flavours
 # make check leaves out.
 check-all:
-	SAMEPAGE_KERNELS="$$(scripts/kernels tags --all) 6.12-debug" SAMEPAGE_PEER_SUITE=1 scripts/check
+	SAMEPAGE_KERNELS="$$(scripts/kernels tags --all) 6.12-debug" scripts/check
 
 # The long integrity stress: make soak [OPS=100000] [SEED=1] [KERNEL=6.12]
 OPS ?= 100000
