@@ -438,6 +438,7 @@ void sp_inherit_exit(void);
 int sp_hooks_init(void);
 void sp_hooks_exit(void);
 long sp_cow_breaks(void);
+int sp_cow_probe_set(bool on);
 ssize_t sp_hooks_show(char *buf);
 
 /* stats.c */

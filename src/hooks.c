@@ -8,6 +8,9 @@
  *                 on samepage's zero page takes it out of ksm_zero_pages
  *                 at once, as in-tree does (not on PREEMPT_RT, where the
  *                 handler may not take the spinlock: the next pass does).
+ *                 Armed only while something may be merged (see
+ *                 sp_cow_probe_set() and scan.c), so that while samepage
+ *                 merges nothing, no write fault on the machine pays for it.
  *  follow_madvise kprobe on __ksm_enter(): MADV_MERGEABLE or
  *                 PR_SET_MEMORY_MERGE opts a process in at the call.
  *  unmerge_madvise  ftrace on ksm_madvise(): MADV_UNMERGEABLE unmerges
@@ -179,6 +182,7 @@ enum sp_hook_kind { SP_KPROBE, SP_FTRACE, SP_TRACEPOINT };
  * @kp: SP_KPROBE state
  * @ops: SP_FTRACE state
  * @tp: SP_TRACEPOINT: the tracepoint found by name
+ * @on_demand: SP_KPROBE: registered disarmed, armed by sp_cow_probe_set()
  * @active: registered
  */
 struct sp_hook {
@@ -192,11 +196,13 @@ struct sp_hook {
 	struct kprobe kp;
 	struct ftrace_ops ops;
 	struct tracepoint *tp;
+	bool on_demand;
 	bool active;
 };
 
 static struct sp_hook hooks[] = {
-	{ "cow_breaks", "do_wp_page", SP_KPROBE, .pre = wp_page_pre },
+	/* first: sp_cow_probe_set() arms and disarms hooks[0] */
+	{ "cow_breaks", "do_wp_page", SP_KPROBE, .pre = wp_page_pre, .on_demand = true },
 	{ "unmerge_madvise", "ksm_madvise", SP_FTRACE, .wrapper = ksm_madvise_wrapper,
 	  .orig = &samepage_ksyms.ksm_madvise },
 	{ "unmerge_prctl", "ksm_disable_merge_any", SP_FTRACE,
@@ -237,6 +243,7 @@ static int hook_register(struct sp_hook *hook)
 	case SP_KPROBE:
 		hook->kp.symbol_name = hook->target;
 		hook->kp.pre_handler = hook->pre;
+		hook->kp.flags = hook->on_demand ? KPROBE_FLAG_DISABLED : 0;
 		return register_kprobe(&hook->kp);
 	case SP_FTRACE:
 		if (!*hook->orig)
@@ -287,6 +294,25 @@ ssize_t sp_hooks_show(char *buf)
 					     hooks[i].feature, hooks[i].target,
 					     kind_names[hooks[i].kind]);
 	return len + sysfs_emit_at(buf, len, "%s\n", len ? "" : "none");
+}
+
+/**
+ * sp_cow_probe_set() - arm or disarm the write-fault probe (cow_breaks)
+ * @on: arm it
+ *
+ * Sleeps (kprobe_mutex, text patching): never with the engine lock held.
+ * Serialised by the caller (scan.c's probe_lock).
+ *
+ * Return: 0, also when the hook is not active (nothing to arm), or the
+ * error of enable_kprobe()/disable_kprobe().
+ */
+int sp_cow_probe_set(bool on)
+{
+	struct sp_hook *hook = &hooks[0];
+
+	if (!hook->active)
+		return 0;
+	return on ? enable_kprobe(&hook->kp) : disable_kprobe(&hook->kp);
 }
 
 int sp_hooks_init(void)

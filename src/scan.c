@@ -53,6 +53,70 @@
  * instead of merging and breaking it every pass.
  */
 
+/*
+ * The write-fault probe (hooks.c, cow_breaks) runs on every write fault of
+ * every process while armed. It must be armed whenever a PTE may map a
+ * kpage or a zero page samepage placed, i.e. whenever samepage could have
+ * merged something: from before a scan batch or MERGE_RANGE that may merge
+ * until nothing registered, no kpage and no such zero page remain. Then
+ * samepaged disarms it (cow_probe_idle()), and the machine pays nothing.
+ *
+ * Invariant: while @merging is non-zero, or any slot, kpage or samepage
+ * zero page exists, @probe_armed is true and the probe is armed. Mergers
+ * raise @merging and then read @probe_armed; cow_probe_idle() clears
+ * @probe_armed and then reads @merging (each with a full barrier between),
+ * so at least one of them sees the other: a merger that finds it clear
+ * arms it again under @probe_lock, after the disarming is done.
+ * Lock order: probe_lock -> samepage_engine.lock.
+ */
+static DEFINE_MUTEX(probe_lock);	/* arming and disarming; @probe_armed's writes */
+static atomic_t merging = ATOMIC_INIT(0);
+static bool probe_armed;
+
+static void cow_probe_arm(void)
+{
+	mutex_lock(&probe_lock);
+	if (!probe_armed && !sp_cow_probe_set(true))
+		WRITE_ONCE(probe_armed, true);
+	mutex_unlock(&probe_lock);
+}
+
+/* A scan batch or MERGE_RANGE that may merge begins (no engine lock held). */
+static void merging_begin(bool arm)
+{
+	atomic_inc(&merging);
+	smp_mb__after_atomic();
+	if (arm && !READ_ONCE(probe_armed))
+		cow_probe_arm();
+}
+
+static void merging_end(void)
+{
+	atomic_dec(&merging);
+}
+
+/* samepaged, no lock held: disarm the probe if nothing can be merged. */
+static void cow_probe_idle(void)
+{
+	struct samepage_engine *e = &samepage_engine;
+	bool idle;
+
+	if (!READ_ONCE(probe_armed))
+		return;
+	mutex_lock(&probe_lock);
+	mutex_lock(&e->lock);
+	WRITE_ONCE(probe_armed, false);
+	smp_mb();
+	idle = !atomic_read(&merging) && list_empty(&e->slots) &&
+	       !e->c.kernel_pages_allocated && !sp_zero_pages();
+	if (!idle)
+		WRITE_ONCE(probe_armed, true);
+	mutex_unlock(&e->lock);
+	if (idle && sp_cow_probe_set(false))
+		WRITE_ONCE(probe_armed, true);	/* still armed: try again later */
+	mutex_unlock(&probe_lock);
+}
+
 static struct task_struct *samepaged;
 
 static DECLARE_WAIT_QUEUE_HEAD(samepaged_wait);
@@ -999,6 +1063,7 @@ static bool scan_batch(unsigned int budget)
 	 */
 	if (!READ_ONCE(e->cur) && !list_empty(&e->slots))
 		sp_lru_add_drain_all();
+	merging_begin(!list_empty(&e->slots));
 	mutex_lock(&e->lock);
 	while (budget && !wrapped &&
 	       READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE) {
@@ -1017,6 +1082,9 @@ static bool scan_batch(unsigned int budget)
 						 count_slots());
 			sp_advisor_start_pass();
 		}
+		/* a slot came meanwhile: the next batch arms the probe first */
+		if (!READ_ONCE(probe_armed))
+			break;
 		slot = e->cur;
 		switch (scan_slot(slot, &budget)) {
 		case SLOT_MORE:
@@ -1040,6 +1108,7 @@ static bool scan_batch(unsigned int budget)
 	if (sp_prune_due())
 		sp_prune();
 	mutex_unlock(&e->lock);
+	merging_end();
 	return idle;
 }
 
@@ -1090,6 +1159,7 @@ int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 	if (!r)
 		return -ENOMEM;
 	sp_lru_add_drain_all();
+	merging_begin(true);
 	mutex_lock(&e->lock);
 	slot = sp_find_slot(mm);
 	if (range_registered(slot, start, end)) {
@@ -1126,6 +1196,7 @@ int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 	err = 0;
 out:
 	mutex_unlock(&e->lock);
+	merging_end();
 	return err;
 }
 
@@ -1139,6 +1210,8 @@ static int samepaged_fn(void *unused)
 
 			WRITE_ONCE(wake_pending, false);
 			idle = scan_batch(READ_ONCE(samepage_knobs.pages_to_scan));
+			if (idle)
+				cow_probe_idle();
 
 			/*
 			 * Nothing registered: like ksmd with no mm, sleep until a
@@ -1154,6 +1227,7 @@ static int samepaged_fn(void *unused)
 			sp_reap_slots();
 			sp_prune();
 			mutex_unlock(&samepage_engine.lock);
+			cow_probe_idle();
 			wait_event_freezable_timeout(samepaged_wait,
 				kthread_should_stop() ||
 				READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE, HZ);
