@@ -138,6 +138,41 @@ static inline int wait_knob(const char *tree, const char *name, long want)
 	return -1;
 }
 
+/*
+ * Unregister every tracked process but this one, naming each (a test that
+ * registers other processes cleans up with this); returns how many.
+ */
+static inline int sp_unregister_others(void)
+{
+	struct samepage_proc_entry e[64];
+	struct samepage_list l = {
+		.size = sizeof(l), .capacity = 64, .entry_size = sizeof(e[0]),
+		.entries = (uintptr_t)e,
+	};
+	int n = 0;
+
+	if (ioctl(sp_dev(), SAMEPAGE_IOC_LIST, &l))
+		tap_bail("LIST: %s", strerror(errno));
+	for (unsigned int i = 0; i < l.count && i < 64; i++) {
+		char path[64], comm[64] = "?";
+		FILE *f;
+
+		if (e[i].pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", e[i].pid);
+		f = fopen(path, "r");
+		if (f && !fgets(comm, sizeof(comm), f))
+			strcpy(comm, "?");
+		if (f)
+			fclose(f);
+		tap_diag("pid %d (%s) was registered: unregistered", e[i].pid,
+			 strtok(comm, "\n") ? comm : "?");
+		sp_range(0, e[i].pid, NULL, 0);
+		n++;
+	}
+	return n;
+}
+
 /* A clean start: nothing merged, scanner stopped, scan counters reset. */
 static inline void sp_reset(void)
 {
