@@ -167,12 +167,20 @@ struct sp_rmap_item *sp_unstable_next(struct sp_rmap_item *item)
 	return rb ? item_of(rb) : NULL;
 }
 
-void sp_unstable_insert(struct sp_rmap_item *item)
+/* Link @item into this pass's tree; a @dormant one is not in pages_unshared. */
+static void unstable_link(struct sp_rmap_item *item, bool dormant)
 {
 	rb_add(&item->rb, &samepage_engine.unstable, unstable_less);
 	item->unstable = true;
+	item->dormant = dormant;
 	item->seq = unstable_gen;
-	samepage_engine.c.pages_unshared++;
+	if (!dormant)
+		samepage_engine.c.pages_unshared++;
+}
+
+void sp_unstable_insert(struct sp_rmap_item *item)
+{
+	unstable_link(item, false);
 }
 
 void sp_unstable_erase(struct sp_rmap_item *item)
@@ -182,10 +190,9 @@ void sp_unstable_erase(struct sp_rmap_item *item)
 	if (item->seq == unstable_gen)
 		rb_erase(&item->rb, &samepage_engine.unstable);
 	item->unstable = false;
-	if (item->dormant)
-		item->dormant = false;
-	else
+	if (!item->dormant)
 		samepage_engine.c.pages_unshared--;
+	item->dormant = false;
 }
 
 /*
@@ -197,12 +204,8 @@ void sp_unstable_keep(struct sp_rmap_item *item)
 	bool keep = item->unstable && item->seq == carry_gen;
 
 	sp_unstable_erase(item);
-	if (!keep)
-		return;
-	rb_add(&item->rb, &samepage_engine.unstable, unstable_less);
-	item->unstable = true;
-	item->dormant = true;
-	item->seq = unstable_gen;
+	if (keep)
+		unstable_link(item, true);
 }
 
 static void unstable_new(void)
