@@ -272,12 +272,28 @@ static int split_thp(struct page *page)
 /* The partner maps this very page (fork): nothing to merge, it stays. */
 #define PARTNER_KEEP_SELF	(-4)
 
-/* A collision only if the partner still has the hash it had in the tree. */
-static int partner_differs(struct page *ppage, const struct sp_key *key)
+/*
+ * Equal hashes led to different content: a collision only if both pages
+ * still hash to @key. A page its process wrote between its visit and the
+ * memcmp() (or a kpage filled from such a page) is a changed page, not a
+ * collision: fuzz_concurrent once counted 6 of those.
+ */
+static void count_collision(struct page *a, struct page *b, const struct sp_key *key)
+{
+	if (sp_page_hash(a) == key->hash && sp_page_hash(b) == key->hash)
+		samepage_engine.c.hash_collisions++;
+}
+
+/*
+ * @page (visited with @key) and its partner differ: the partner leaves the
+ * tree if it no longer has the hash it had there.
+ */
+static int partner_differs(struct page *page, struct page *ppage,
+			   const struct sp_key *key)
 {
 	if (sp_page_hash(ppage) != key->hash)
 		return PARTNER_GONE;
-	samepage_engine.c.hash_collisions++;
+	count_collision(page, ppage, key);
 	return SAMEPAGE_WHY_UNIQUE;
 }
 
@@ -431,7 +447,7 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 			goto out_unlock;
 	}
 	if (!sp_page_ends_equal(page, ppage)) {
-		why = partner_differs(ppage, &item->key);
+		why = partner_differs(page, ppage, &item->key);
 		goto out_page;
 	}
 	node = sp_kpage_new(mm, page, &item->key);
@@ -451,7 +467,7 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 		break;
 	case DIFFERS:
 		sp_unmerge_scanned(mm, addr, addr + PAGE_SIZE);	/* its own page back */
-		why = partner_differs(ppage, &item->key);
+		why = partner_differs(node->kpage, ppage, &item->key);
 		break;
 	default:			/* pinned or busy: @page waits there */
 		sp_item_link(item, node);
@@ -509,12 +525,12 @@ static int merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
 	for (node = sp_stable_find(&item->key); node; node = sp_stable_next(node)) {
 		if (node->sharers >= max) {	/* full: try a dup */
 			if (!sp_pages_equal(page, node->kpage))
-				samepage_engine.c.hash_collisions++;
+				count_collision(page, node->kpage, &item->key);
 			continue;
 		}
 		why = try_merge(vma, item->addr, page, node->kpage, false);
 		if (why == DIFFERS) {		/* compared in sp_replace_page() */
-			samepage_engine.c.hash_collisions++;
+			count_collision(page, node->kpage, &item->key);
 			continue;
 		}
 		if (why == SAMEPAGE_WHY_MERGED)
