@@ -13,8 +13,11 @@
  *     PFN per page for all four);
  *  6. merge_scope=memcg, all four of uid 1000, A* in cgroup m1, B* in m2:
  *     128 kpages, per-cgroup PFNs as in 2.
+ * In 2 and 6, samepagectl status sums the processes by domain: two per
+ * domain, each with 64 merging and 16 zero pages.
  */
 #include "cg.h"
+#include "shell.h"
 
 #define NP	64
 #define NZ	16
@@ -24,7 +27,7 @@ struct shared {
 	char *volatile bufs[NPROC];
 };
 
-static struct shared *sh;
+static struct shared *shm;
 
 struct proc {
 	int idx;
@@ -47,7 +50,7 @@ static void setup(void *arg)
 	memset(buf + NP * page_size, 0, NZ * page_size);
 	if (sp_range(1, 0, buf, (NP + NZ) * page_size))
 		_exit(4);
-	sh->bufs[p->idx] = buf;
+	shm->bufs[p->idx] = buf;
 }
 
 static int step(int cmd, void *arg)
@@ -91,13 +94,48 @@ static int scenario(const uid_t *uid, const char *const *cg, int groups,
 		uint64_t f[NPROC];
 
 		for (int j = 0; j < NPROC; j++)
-			f[j] = pfn_of(c[j].pid, sh->bufs[j] + i * page_size);
+			f[j] = pfn_of(c[j].pid, shm->bufs[j] + i * page_size);
 		if (groups == 1)
 			fit += f[0] && f[0] == f[1] && f[1] == f[2] && f[2] == f[3];
 		else
 			fit += f[0] && f[2] && f[0] == f[1] && f[2] == f[3] && f[0] != f[2];
 	}
 	return fit;
+}
+
+/*
+ * samepagectl status --json's sums for domain @name (e.g. "uid 1000"):
+ * processes, rmap_items, merging_pages, zero_pages in @v; 0 if found.
+ */
+static int scope_sums(const char *name, long v[4])
+{
+	char key[96], *p;
+
+	if (sh_stdout("samepagectl status --json"))
+		return -1;
+	snprintf(key, sizeof(key), "\"%s\": {", name);
+	p = strstr(out, key);
+	if (!p || sscanf(p + strlen(key), "\"processes\": %ld, \"rmap_items\": %ld, "
+			 "\"merging_pages\": %ld, \"zero_pages\": %ld",
+			 &v[0], &v[1], &v[2], &v[3]) != 4)
+		return -1;
+	return 0;
+}
+
+/* Domain @name holds two of the four, each with NP merging, NZ zero pages. */
+static void check_sums(const char *name)
+{
+	long v[4] = { -1, -1, -1, -1 };
+	int err = scope_sums(name, v);
+
+	if (err)
+		tap_diag("samepagectl status --json: %.2000s", out);
+
+	tap_ok(!err && v[0] == 2 && v[1] == 2 * (NP + NZ) && v[2] == 2 * NP &&
+	       v[3] == 2 * NZ,
+	       "samepagectl status: '%s' has %ld processes, %ld rmap_items, %ld merging, "
+	       "%ld zero pages (want 2, %d, %d, %d)", name, v[0], v[1], v[2], v[3],
+	       2 * (NP + NZ), 2 * NP, 2 * NZ);
 }
 
 static void stop(struct child *c)
@@ -114,10 +152,10 @@ int main(void)
 	struct child c[NPROC];
 	int fit, busy;
 
-	sp_test_init(6);
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	sp_test_init(10);
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		  -1, 0);
-	if (sh == MAP_FAILED)
+	if (shm == MAP_FAILED)
 		tap_bail("mmap: %s", strerror(errno));
 	sp_reset();
 	tap_ok(!strcmp(scope(), "[all] uid memcg") && set_knob("merge_scope", "tenant") == -EINVAL &&
@@ -134,6 +172,8 @@ int main(void)
 	tap_ok(knob("ksm_zero_pages") == NPROC * NZ,
 	       "scope uid: zero pages merge across users: ksm_zero_pages %ld (want %d)",
 	       knob("ksm_zero_pages"), NPROC * NZ);
+	check_sums("uid 1000");
+	check_sums("uid 1001");
 	busy = set_knob("merge_scope", "all");
 	stop(c);
 	tap_ok(busy == -EBUSY && !strcmp(scope(), "all [uid] memcg"),
@@ -158,6 +198,8 @@ int main(void)
 	       knob("pages_sharing") == 2 * NP,
 	       "scope memcg (one uid, two cgroups): %d of %d pages merged within each cgroup only; %ld kpages",
 	       fit, NP, knob("kernel_pages_allocated"));
+	check_sums("memcg /sp_scope/m1");
+	check_sums("memcg /sp_scope/m2");
 	stop(c);
 	sp_reset();
 	must_set(SP_TREE, "merge_scope", "all");

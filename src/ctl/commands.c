@@ -108,8 +108,9 @@ int cmd_status(int argc, char **argv)
 {
 	static const char usage[] = "status [--json]\n"
 		"Show every knob and counter of " SAMEPAGE_SYSFS_DIR " beside in-tree\n"
-		"KSM's " KSM_SYSFS_DIR " ('-' where a tree lacks the name), and the\n"
-		"kernel hooks samepage follows.";
+		"KSM's " KSM_SYSFS_DIR " ('-' where a tree lacks the name), the\n"
+		"kernel hooks samepage follows, and the tracked processes you may see\n"
+		"summed by merge_scope's domain (uid, memory cgroup, or all).";
 	static struct knob k[MAX_KNOBS];
 	char hooks[1024];
 	bool ksm_takes;
@@ -146,8 +147,9 @@ int cmd_status(int argc, char **argv)
 		}
 		out_str(&o, "hooks", hooks);
 		out_u64(&o, "ksm_has_madvised_areas", ksm_takes);
+		rc = scopes_print(&o);
 		out_end(&o);
-		return 0;
+		return rc;
 	}
 	printf("%-36s %-20s %s\n", "name", "samepage", "ksm (in-tree)");
 	for (int i = 0; i < n; i++)
@@ -157,7 +159,7 @@ int cmd_status(int argc, char **argv)
 	printf("\nhooks: %s\n", hooks);
 	if (ksm_takes)
 		printf("in-tree KSM is running: samepage leaves MADV_MERGEABLE/prctl areas to it\n");
-	return 0;
+	return scopes_print(&o);
 }
 
 /* ---- set ---- */

@@ -66,6 +66,9 @@ int cmd_wait(int argc, char **argv);
 /* config.c */
 int cmd_apply_config(int argc, char **argv);
 
+/* scopes.c */
+int scopes_print(struct out *o);
+
 /* top.c */
 int cmd_top(int argc, char **argv);
 
