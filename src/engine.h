@@ -389,7 +389,10 @@ bool sp_reap_again(void);
 struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot);
 void sp_publish_all(void);
 void sp_free_slot(struct sp_mm_slot *slot);
-bool sp_reap_slots(void);
+/* A dead slot's items that go per engine lock hold (slots.c). */
+#define SP_REAP_CHUNK	8192
+bool sp_reap_slot(struct sp_mm_slot *slot, unsigned int *budget);
+bool sp_reap_slots(bool *more);
 bool sp_ksm_running(void);
 bool sp_next_span(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 		  unsigned long addr, unsigned long end, unsigned long *s,

@@ -85,19 +85,24 @@ static void reap_workfn(struct work_struct *work)
 	static bool rerun;	/* the work is never run twice at once */
 	struct sp_mm_slot *slot;
 	unsigned long orphans = 0;
-	bool changed = rerun;
+	bool changed = rerun, more = false;
 
 	mutex_lock(&samepage_engine.lock);
-	changed |= sp_reap_slots();
+	changed |= sp_reap_slots(&more);
 	list_for_each_entry(slot, &samepage_engine.slots, list) {
 		if (READ_ONCE(slot->nr_unmapped)) {
 			drop_unmapped(slot);
 			changed = true;
 		}
 	}
-	if (changed)		/* a prune walks every kpage: only when useful */
+	if (changed && !more)	/* a prune walks every kpage: only when useful */
 		orphans = sp_prune();
 	mutex_unlock(&samepage_engine.lock);
+	if (more) {		/* a dead slot has items left: next chunk now */
+		rerun = true;
+		queue_delayed_work(SP_UNBOUND_WQ, &sp_reap_work, 0);
+		return;
+	}
 	rerun = orphans && sp_reap_again();
 	if (rerun)
 		queue_delayed_work(SP_UNBOUND_WQ, &sp_reap_work, HZ / 10);

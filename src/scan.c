@@ -1105,10 +1105,17 @@ static bool scan_batch(unsigned int budget)
 		switch (scan_slot(slot, &budget)) {
 		case SLOT_MORE:
 			break;
-		case SLOT_DEAD:
-			sp_free_slot(slot);	/* moves the cursor on */
+		case SLOT_DEAD: {
+			unsigned int chunk = SP_REAP_CHUNK;
+
+			/* freeing it moves the cursor on; else the rest goes later */
+			if (!sp_reap_slot(slot, &chunk)) {
+				e->cur = sp_next_slot(slot);
+				e->cur_addr = 0;
+			}
 			wrapped = !e->cur;
 			break;
+		}
 		case SLOT_DONE:
 			e->cur = sp_next_slot(slot);
 			e->cur_addr = 0;
@@ -1238,11 +1245,18 @@ static int samepaged_fn(void *unused)
 				kthread_should_stop() || (idle && READ_ONCE(wake_pending)),
 				idle ? HZ : msecs_to_jiffies(READ_ONCE(samepage_knobs.sleep_millisecs)));
 		} else {
+			bool more = false;
+
 			/* exited processes and unmapped kpages go while idle too */
 			mutex_lock(&samepage_engine.lock);
-			sp_reap_slots();
-			sp_prune();
+			sp_reap_slots(&more);
+			if (!more)	/* a prune walks every kpage: once, at the end */
+				sp_prune();
 			mutex_unlock(&samepage_engine.lock);
+			if (more) {	/* the lock is free between two chunks */
+				cond_resched();
+				continue;
+			}
 			cow_probe_idle();
 			wait_event_freezable_timeout(samepaged_wait,
 				kthread_should_stop() ||

@@ -20,6 +20,7 @@
 #include "samepage.h"
 #include "engine.h"
 #include "ksyms.h"
+#include "trace.h"
 
 /*
  * Publish every slot's counts (sp_publish_counts()): a merge changes the
@@ -117,9 +118,56 @@ void sp_free_slot(struct sp_mm_slot *slot)
 	call_rcu(&slot->rcu, free_slot_rcu);
 }
 
-/* Free the slots of processes that have exited; true if there were any. */
-bool sp_reap_slots(void)
+/*
+ * A process that exits leaves its slot's items to drop: one per page it
+ * had tracked, 16M for a 64 GiB guest, each unlinked from its kpage. They
+ * go at most SP_REAP_CHUNK (engine.h) per engine lock hold, so a big exit
+ * never holds the lock for long (a sanitizer kernel under TCG once took
+ * minutes for 252k items, and the tasks waiting for the lock were
+ * reported hung).
+ */
+/**
+ * sp_reap_slot() - drop up to *@budget items of @slot, whose mm has exited
+ * @slot: the slot (engine lock held)
+ * @budget: items that may still go in this lock hold; decremented
+ *
+ * Until it has no item left the slot stays listed: the scan skips it
+ * (scan_slot() says SLOT_DEAD), and the next call goes on.
+ *
+ * Return: true once the slot itself is freed.
+ */
+bool sp_reap_slot(struct sp_mm_slot *slot, unsigned int *budget)
 {
+	struct sp_rmap_item *item;
+	unsigned long idx, n = 0;
+	bool freed = false;
+
+	xa_for_each(&slot->items, idx, item) {
+		if (n == *budget)
+			break;
+		sp_drop_item(item);
+		n++;
+	}
+	*budget -= n;
+	if (xa_empty(&slot->items)) {
+		sp_free_slot(slot);
+		freed = true;
+	}
+	trace_reap(n, freed);
+	return freed;
+}
+
+/**
+ * sp_reap_slots() - free the slots of processes that have exited
+ * @more: NULL to free them all at once; else set to true if a slot still
+ *	has items after SP_REAP_CHUNK went: the caller drops the engine lock
+ *	and calls again
+ *
+ * Return: true if any item or slot went.
+ */
+bool sp_reap_slots(bool *more)
+{
+	unsigned int budget = more ? SP_REAP_CHUNK : UINT_MAX;
 	struct sp_mm_slot *slot, *tmp;
 	bool reaped = false;
 
@@ -129,9 +177,17 @@ bool sp_reap_slots(void)
 	 * exit_mmap() under the engine lock.
 	 */
 	list_for_each_entry_safe(slot, tmp, &samepage_engine.slots, list) {
-		if (sp_mm_exiting(slot->mm)) {
-			sp_free_slot(slot);
-			reaped = true;
+		if (!sp_mm_exiting(slot->mm))
+			continue;
+		if (!budget) {		/* only with @more */
+			*more = true;
+			break;
+		}
+		reaped = true;
+		if (!sp_reap_slot(slot, &budget)) {
+			if (more)
+				*more = true;
+			break;
 		}
 	}
 	return reaped;
@@ -370,7 +426,7 @@ int sp_unmerge_all(void)
 	int err = 0;
 
 	mutex_lock(&e->lock);
-	sp_reap_slots();	/* exited processes: nothing to unmerge, just go */
+	sp_reap_slots(NULL);	/* exited processes: nothing to unmerge, just go */
 	list_for_each_entry(slot, &e->slots, list) {
 		if (!mmget_not_zero(slot->mm))
 			continue;

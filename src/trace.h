@@ -7,6 +7,8 @@
  *   unmerge                a merged PTE was given its own page back
  *   cow_break              a write fault on a kpage (cow_breaks)
  *   advisor                the scan-time advisor set pages_to_scan
+ *   reap                   one engine lock hold dropped items of an exited
+ *                          process (at most SP_REAP_CHUNK; rmap_items)
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM samepage
@@ -92,6 +94,20 @@ TRACE_EVENT(merge,
 	),
 	TP_printk("mm %p addr %lx %s %lx", __entry->mm, __entry->addr,
 		  __entry->kpfn ? "kpfn" : "zero", __entry->kpfn)
+);
+
+TRACE_EVENT(reap,
+	TP_PROTO(unsigned long items, bool freed),
+	TP_ARGS(items, freed),
+	TP_STRUCT__entry(
+		__field(unsigned long, items)
+		__field(bool, freed)
+	),
+	TP_fast_assign(
+		__entry->items = items;
+		__entry->freed = freed;
+	),
+	TP_printk("items %lu slot_freed %d", __entry->items, __entry->freed)
 );
 
 TRACE_EVENT(advisor,

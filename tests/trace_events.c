@@ -5,6 +5,9 @@
  * pages_sharing), cow_break events match cow_breaks, unmerge events match
  * the pages an UNREGISTER gave back, scan_stop events match full_scans,
  * and each advisor event carries the pages_to_scan the advisor set.
+ * When a process with BIG tracked pages exits, its items go in reap events
+ * of at most 8192 items each (SP_REAP_CHUNK: the engine lock is dropped
+ * between them), which add up to BIG, and exactly the last frees the slot.
  */
 #include <sys/mount.h>
 #include "sp.h"
@@ -12,11 +15,14 @@
 #define TRACING "/sys/kernel/tracing/"
 #define NPAGES	64	/* 32 of one content, 16 of another, 16 unique */
 #define WRITES	10
+#define BIG	20000	/* three chunks of at most 8192 */
+#define CHUNK	8192
 
 /* Occurrences of each event in the trace buffer. */
 struct events {
 	long scan_start, scan_stop, merge, unmerge, cow_break, advisor;
 	long last_advisor_pages;
+	long reap, reap_items, reap_max, reap_freed, reap_freed_last;
 };
 
 static struct events read_events(void)
@@ -37,6 +43,16 @@ static struct events read_events(void)
 		ev.merge += strstr(line, " merge: ") != NULL;
 		ev.unmerge += strstr(line, " unmerge: ") != NULL;
 		ev.cow_break += strstr(line, " cow_break: ") != NULL;
+		p = strstr(line, " reap: items ");
+		if (p) {
+			long n = atol(p + 13);
+
+			ev.reap++;
+			ev.reap_items += n;
+			ev.reap_max = n > ev.reap_max ? n : ev.reap_max;
+			ev.reap_freed_last = strstr(p, "slot_freed 1") != NULL;
+			ev.reap_freed += ev.reap_freed_last;
+		}
 		p = strstr(line, " advisor: ");
 		if (p) {
 			ev.advisor++;
@@ -64,13 +80,70 @@ static void tracing(int on)
 	must_set(TRACING, "tracing_on", on ? "1" : "0");
 }
 
+static void big_setup(void *arg)
+{
+	char *big = map_pages(BIG);
+
+	(void)arg;
+	for (long i = 0; i < BIG; i++)
+		fill_page(big + i * page_size, 100000 + i);	/* all different */
+	if (sp_range(1, 0, big, BIG * page_size))
+		_exit(2);
+}
+
+static int big_step(int cmd, void *arg)
+{
+	(void)cmd;
+	(void)arg;
+	return 1;
+}
+
+/* A process with BIG items exits: its items go in chunks. */
+static void reap_events(void)
+{
+	struct child c = spawn(big_setup, big_step, NULL);
+	long items = 0, slots = 1;
+	struct events ev;
+
+	sp_reset();
+	run_passes(SP_TREE, 1);
+	{
+		struct samepage_proc_stat ps = { .size = sizeof(ps), .pid = c.pid };
+
+		if (!ioctl(sp_dev(), SAMEPAGE_IOC_PROC_STAT, &ps))
+			items = (long)ps.rmap_items;
+	}
+	clear_trace();
+	tracing(1);
+	kill(c.pid, SIGKILL);
+	reap_child(&c);
+	for (int i = 0; i < 600 && slots; i++) {	/* 60 s */
+		struct samepage_list l = { .size = sizeof(l),
+					   .entry_size = sizeof(struct samepage_proc_entry) };
+
+		slots = ioctl(sp_dev(), SAMEPAGE_IOC_LIST, &l) ? -1 : (long)l.count;
+		if (slots)
+			usleep(100000);
+	}
+	tracing(0);
+	ev = read_events();
+	tap_ok(items == BIG && slots == 0,
+	       "the process had %ld items (want %d); its slot is gone (%ld left)", items, BIG,
+	       slots);
+	tap_ok(ev.reap_items == BIG && ev.reap_max <= CHUNK && ev.reap >= 3,
+	       "reap events drop %ld items (want %d) in %ld lock holds of at most %ld (want <= %d)",
+	       ev.reap_items, BIG, ev.reap, ev.reap_max, CHUNK);
+	tap_ok(ev.reap_freed == 1 && ev.reap_freed_last,
+	       "one reap event frees the slot (%ld), the last", ev.reap_freed);
+}
+
 int main(void)
 {
 	long scans, merged, breaks, left;
 	struct events ev;
 	char *buf;
 
-	sp_test_init(8);
+	sp_test_init(11);
 	if (access(TRACING "trace", F_OK) &&
 	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
 		tap_bail("mount tracefs: %s", strerror(errno));
@@ -130,6 +203,7 @@ int main(void)
 	must_set(SP_TREE, "advisor_mode", "none");
 	must_set(SP_TREE, "advisor_target_scan_time", "200");
 	sp_range(0, 0, buf, NPAGES * page_size);
+	reap_events();
 	must_set(TRACING, "events/samepage/enable", "0");
 	sp_restore();
 	return tap_done();
