@@ -58,7 +58,7 @@ build/samepagectl.static: $(CTL_DEPS)
 
 # The benchmark programs run in the VM too: static, and kept out of tests/
 # (everything there is run as a test).
-BENCH_BINS := build/bench/spgen build/bench/sprun build/bench/spfork
+BENCH_BINS := build/bench/spgen build/bench/sprun build/bench/spfork build/bench/spfloor
 bench-bins: $(BENCH_BINS)
 
 build/bench/%: bench/%.c bench/bench.h tests/knob.h include/uapi/linux/samepage.h

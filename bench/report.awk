@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The report of scripts/bench, from its CSV files:
-#   awk -F, -v ratios=RATIOS.csv -f bench/report.awk results.csv merge.csv series.csv fork.csv
+#   awk -F, -v ratios=RATIOS.csv -f bench/report.awk results.csv merge.csv series.csv fork.csv floor.csv
 # prints a Markdown table (per workload and metric: in-tree KSM, samepage,
 # samepage/KSM), the W3 scaling table, the W4 line, the scanner CPU spent in
 # each of the first passes (from the samples: pass 1 hashes every page,
 # pass 2 does most of the merging, later ones are steady), the huge-page
 # figures (G1, and TS's thp_min_mergeable sweep), F1's fork/COW/munmap
-# times with samepage loaded against not loaded, then the targets, each
+# times with samepage loaded against not loaded, each KSM's CPU per page
+# scanned against FL's floor (one xxh64 + one memcmp), then the targets, each
 # "HOLDS" or "FAILS" with its figures (or "n/a" and why). Writes every ratio
 # to RATIOS.csv (preset,param,metric,ksm,samepage,ratio) for checks.
 # A failing target is a finding, not an error: the exit status is 0.
@@ -55,6 +56,11 @@ FILENAME ~ /fork/ {
 	fn = ++f1n[st]
 	split("total_ns touch_ns fork_ns cow_ns wait_ns munmap_ns cow_p50_ns cow_p99_ns scanner_cpu_ns", f1m, " ")
 	for (i = 1; i in f1m; i++) f1[st, f1m[i], fn] = $c[FILENAME, f1m[i]]
+	next
+}
+FILENAME ~ /floor/ {
+	fl_n++; fl_mib = $c[FILENAME, "param"]
+	fl_x = $c[FILENAME, "xxh64_ns"]; fl_m = $c[FILENAME, "memcmp_ns"]
 	next
 }
 FILENAME ~ /series/ {
@@ -154,6 +160,26 @@ END {
 					printf "F1,%s,%s@%s,%s,%s,%s\n", f1_mib, m, st, u, b, ratio(b, u) > ratios
 			}
 			print " |"
+		}
+	}
+
+	# FL: each KSM's CPU per page scanned against the floor of a hash-first
+	# scan (one xxh64 and one memcmp of a page), measured in the same VM
+	if (fl_n && num(fl_x) && num(fl_m)) {
+		fl = fl_x + fl_m
+		print ""
+		printf "FL, the floor of a hash-first scan in this VM (%s MiB of distinct pages, fastest of 5 passes): one xxh64 of 4 KiB %s ns + one memcmp of 4 KiB %s ns = %s ns per page. Each KSM's CPU per page scanned (to convergence, merging included), and how many floors that is:\n", fl_mib, fmt(fl_x), fmt(fl_m), fmt(fl)
+		print ""
+		print "| workload | MiB | in-tree KSM ns/page | in floors | samepage ns/page | in floors |"
+		print "|---|---|---|---|---|---|"
+		for (k = 1; k <= nk; k++) {
+			key = order[k]; split(key, kp, SUBSEP)
+			a = v[key, "ksm", "ns_per_page"]; b = v[key, "samepage", "ns_per_page"]
+			printf "| %s | %s | %s | %s | %s | %s |\n", kp[1], kp[2], fmt(a), ratio(a, fl),
+			       fmt(b), ratio(b, fl)
+			if (ratios != "")
+				printf "FL,%s@%s,ns_per_page_vs_floor,%s,%s,%s\n", kp[1], kp[2],
+				       ratio(a, fl), ratio(b, fl), ratio(b, fl) > ratios
 		}
 	}
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # spbench.sh [--smoke] [PRESET...]: the measuring half of the samepage
-# benchmark. Runs each workload preset (W1 W2 W3 W4 G1 TS W1d F1 by default) under in-tree
+# benchmark. Runs each workload preset (W1 W2 W3 W4 G1 TS W1d F1 FL by default) under in-tree
 # KSM, then under samepage, in this boot, and prints CSV lines (meta, series,
 # result, merge) on stdout for scripts/bench to turn into tables and plots.
 #
@@ -24,11 +24,11 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${SPBENCH_BIN:-$here}
 [ -x "$BIN/sprun" ] || BIN=$here/../build/bench
-[ -x "$BIN/sprun" ] && [ -x "$BIN/spgen" ] && [ -x "$BIN/spfork" ] ||
-	{ echo "spbench: spgen/sprun/spfork not found (set SPBENCH_BIN)" >&2; exit 1; }
+[ -x "$BIN/sprun" ] && [ -x "$BIN/spgen" ] && [ -x "$BIN/spfork" ] && [ -x "$BIN/spfloor" ] ||
+	{ echo "spbench: spgen/sprun/spfork/spfloor not found (set SPBENCH_BIN)" >&2; exit 1; }
 SMOKE=0
 [ "${1:-}" = --smoke ] && { SMOKE=1; shift; }
-PRESETS=${*:-W1 W2 W3 W4 G1 TS W1d F1}
+PRESETS=${*:-W1 W2 W3 W4 G1 TS W1d F1 FL}
 PTS=${SPBENCH_PAGES_TO_SCAN:-2000}
 SLEEP=${SPBENCH_SLEEP_MS:-20}
 SEED=${SPBENCH_SEED:-1}
@@ -41,11 +41,11 @@ KSM=/sys/kernel/mm/ksm SP=/sys/kernel/mm/samepage
 if [ $SMOKE = 1 ]; then
 	W1_PROCS=2 W1_MIB=4 W2_MIB=4 W3_SIZES="4 16" W4_MIB=8
 	G1_PROCS=2 G1_MIB=4 TS_MIB=16 TS_SWEEP="1 64"
-	W1D_PROCS=2 W1D_MIB=4 F1_MIB=4 F1_ITERS=3 F1_ROUNDS=1
+	W1D_PROCS=2 W1D_MIB=4 F1_MIB=4 F1_ITERS=3 F1_ROUNDS=1 FL_MIB=1
 else
 	W1_PROCS=8 W1_MIB=64 W2_MIB=64 W3_SIZES="16 64 256 1024" W4_MIB=256
 	G1_PROCS=4 G1_MIB=64 TS_MIB=64 TS_SWEEP="1 16 64 256"
-	W1D_PROCS=4 W1D_MIB=32 F1_MIB=16 F1_ITERS=10 F1_ROUNDS=5
+	W1D_PROCS=4 W1D_MIB=32 F1_MIB=16 F1_ITERS=10 F1_ROUNDS=5 FL_MIB=8
 fi
 # TS: the dup subpages of each huge page in turn (of 512), the rest unique
 TS_TWINS=448,256,128,64,32,16,8,2
@@ -168,6 +168,12 @@ for p in $PRESETS; do
 				esac
 			done
 		done ;;
-	*)	echo "spbench: unknown preset '$p' (W1 W2 W3 W4 G1 TS W1d F1)" >&2; exit 2 ;;
+	FL)	# the floor: one xxh64 and one memcmp of 4 KiB, in this VM
+		echo "spbench: FL $FL_MIB MiB xxh64 + memcmp" >&2
+		"$BIN/spfloor" --size $FL_MIB | awk -v mib=$FL_MIB '{
+			for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			printf "floor,FL,%s,vm,%s,%s,%s\n", mib, v["pages"], v["xxh64_ns"],
+			       v["memcmp_ns"] }' ;;
+	*)	echo "spbench: unknown preset '$p' (W1 W2 W3 W4 G1 TS W1d F1 FL)" >&2; exit 2 ;;
 	esac
 done
