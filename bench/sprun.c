@@ -22,6 +22,9 @@
  * Then run=0, the generator times copy-on-write breaks of merged pages
  * ("cow N"), exits, and the tree unmerges (run=2, then 0).
  *
+ * Under in-tree KSM, samepage's follow_madvise is 0 for the run (restored
+ * at the end), so that samepage takes no part in it.
+ *
  * --set writes another knob of the tree under test for this run (restored
  * at the end), e.g. samepage's thp_min_mergeable; --label is what the
  * output calls the tree (default: ksm or samepage). Huge pages: the
@@ -260,7 +263,7 @@ int main(int argc, char **argv)
 	struct opts o = { .preset = "-", .param = "-", .pages_to_scan = "2000",
 			  .sleep_ms = "20", .timeout = 600, .poll_ms = 150, .cow = 2000 };
 	struct sample s0, s, conv;
-	long long huge0, huge1, split0, split1;
+	long long huge0, huge1, split0, split1, follow;
 	long long change_scans;
 	unsigned long long cow_ns = 0, cow_p99 = 0;
 	int cow_n = 0, converged = 0, status;
@@ -321,6 +324,14 @@ int main(int argc, char **argv)
 	quiesce(KSM_DIR);
 	if (access(SP_DIR, F_OK) == 0)
 		quiesce(SP_DIR);
+	/*
+	 * Under in-tree KSM, samepage must not follow the generator's
+	 * MADV_MERGEABLE: its slot would put samepage's mmu notifier on the
+	 * measured processes, and in-tree's figures would carry samepage's cost.
+	 */
+	follow = knob_read(SP_DIR, "follow_madvise");
+	if (follow != KNOB_NONE && strcmp(o.tree, "samepage"))
+		must_write(SP_DIR, "follow_madvise", "0");
 	must_write(o.dir, "pages_to_scan", o.pages_to_scan);
 	must_write(o.dir, "sleep_millisecs", o.sleep_ms);
 	for (int i = 0; i < o.nset; i++) {
@@ -387,6 +398,8 @@ int main(int argc, char **argv)
 	quiesce(o.dir);
 	for (int i = 0; i < o.nset; i++)
 		must_write(o.dir, o.set[i], o.old[i]);
+	if (follow != KNOB_NONE && strcmp(o.tree, "samepage"))
+		must_write(SP_DIR, "follow_madvise", follow ? "1" : "0");
 
 	printf("result,%s,%s,%s,%d,%.3f,%.2f", o.preset, o.param, o.label, converged,
 	       conv.t - s0.t, conv.cpu - s0.cpu);
