@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <pty.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include "sp.h"
 #include "shell.h"
@@ -288,7 +289,7 @@ int main(void)
 	struct child c;
 	pid_t gone;
 
-	sp_test_init(32);
+	sp_test_init(34);
 	shared_buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	tap_ok(sh("samepagectl version --json") == 0 && json_has(out, version_keys),
@@ -353,6 +354,18 @@ int main(void)
 	       "another user's process: exit 1, '%s'", strtok(out, "\n"));
 	tap_ok(sh("su spuser -c 'samepagectl set run=1'") == 1 && strstr(out, "permission denied"),
 	       "a setting as a user: exit 1, '%s'", strtok(out, "\n"));
+	/* status for a user: the per-scope part needs /dev/samepage, the knobs do not */
+	tap_ok(sh_stdout("su spuser -c 'samepagectl status --json'") == 0 &&
+	       strstr(out, "\"scopes\": {") && strstr(out, "\"pages_to_scan\""),
+	       "status --json as a user: exit 0, knobs and scopes");
+	chmod("/dev/samepage", 0600);	/* as the package's udev rule does for non-members */
+	tap_ok(sh_stdout("su spuser -c 'samepagectl status'") == 0 &&
+	       strstr(out, "tracked processes not shown (no access to /dev/samepage)") &&
+	       strstr(out, "pages_to_scan") &&
+	       sh_stdout("su spuser -c 'samepagectl status --json'") == 0 &&
+	       !strstr(out, "\"scopes\"") && strstr(out, "\"pages_to_scan\""),
+	       "status as a user without the device: exit 0, knobs, no scopes (says why)");
+	chmod("/dev/samepage", 0666);
 	tap_ok(sh("samepagectl stat --help") == 0 && strstr(out, "usage: samepagectl stat"),
 	       "every command has --help");
 	tap_ok(sh("samepagectl run -- sh -c 'exit 7'") == 7, "run -- CMD exits with CMD's status");

@@ -11,8 +11,10 @@
  * each process SAMEPAGE_IOC_LIST names; the sums are of LIST's per-process
  * counters, so they add up to what `samepagectl list` shows.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -178,6 +180,10 @@ static int sum_scopes(const struct samepage_proc_entry *e, uint32_t n,
  * scopes_print() - the "scopes" part of samepagectl status
  * @o: text or JSON; for JSON, inside the top-level object
  *
+ * A caller who may not open /dev/samepage (the package's udev rule gives
+ * it to group samepage) gets the knobs without this part: JSON has no
+ * "scopes" then, text says why.
+ *
  * Return: 0, or 1 if the process list could not be read (said on stderr).
  */
 int scopes_print(struct out *o)
@@ -189,6 +195,13 @@ int scopes_print(struct out *o)
 	int ns;
 
 	scope_kind(kind, sizeof(kind));
+	/* the knobs are for everyone; the device may be for a group only (udev) */
+	if (access(SAMEPAGE_DEVICE, R_OK) && (errno == EACCES || errno == EPERM)) {
+		if (!o->json)
+			printf("\nmerge_scope %s: tracked processes not shown (no access to %s)\n",
+			       kind, SAMEPAGE_DEVICE);
+		return 0;
+	}
 	if (list_all(&e, &n))
 		return 1;
 	ns = sum_scopes(e, n, kind, s);
