@@ -30,6 +30,15 @@ function med(a, st, m, n,    x, i, j, t) {
 	return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
 }
 
+# ns per page of pass 3 alone (a steady pass: nothing left to merge) of
+# tree @t in @key's run: its CPU over the pages a pass visits
+function pass_ns(key, t,    k, fs, sc) {
+	k = key SUBSEP t; fs = v[key, t, "full_scans"]; sc = v[key, t, "pages_scanned"]
+	if (!((k, 3) in pass_end) || !((k, 2) in pass_end) || !num(sc) || fs + 0 <= 0)
+		return "n/a"
+	return (pass_end[k, 3] - pass_end[k, 2]) * 1e9 / (sc / fs)
+}
+
 FNR == 1 { for (i = 1; i <= NF; i++) c[FILENAME, $i] = i; next }
 FILENAME ~ /results/ {
 	key = $c[FILENAME, "preset"] SUBSEP $c[FILENAME, "param"]
@@ -168,15 +177,16 @@ END {
 	if (fl_n && num(fl_x) && num(fl_m)) {
 		fl = fl_x + fl_m
 		print ""
-		printf "FL, the floor of a hash-first scan in this VM (%s MiB of distinct pages, fastest of 5 passes): one xxh64 of 4 KiB %s ns + one memcmp of 4 KiB %s ns = %s ns per page. Each KSM's CPU per page scanned (to convergence, merging included), and how many floors that is:\n", fl_mib, fmt(fl_x), fmt(fl_m), fmt(fl)
+		printf "FL, the floor of a hash-first scan in this VM (%s MiB of distinct pages, fastest of 5 passes): one xxh64 of 4 KiB %s ns + one memcmp of 4 KiB %s ns = %s ns per page. Each KSM's CPU per page scanned (to convergence, merging included), how many floors that is, and the same for pass 3 alone (steady: its CPU over the pages of a pass):\n", fl_mib, fmt(fl_x), fmt(fl_m), fmt(fl)
 		print ""
-		print "| workload | MiB | in-tree KSM ns/page | in floors | samepage ns/page | in floors |"
-		print "|---|---|---|---|---|---|"
+		print "| workload | MiB | in-tree KSM ns/page | in floors | samepage ns/page | in floors | pass 3 alone, in floors: KSM / samepage |"
+		print "|---|---|---|---|---|---|---|"
 		for (k = 1; k <= nk; k++) {
 			key = order[k]; split(key, kp, SUBSEP)
 			a = v[key, "ksm", "ns_per_page"]; b = v[key, "samepage", "ns_per_page"]
-			printf "| %s | %s | %s | %s | %s | %s |\n", kp[1], kp[2], fmt(a), ratio(a, fl),
-			       fmt(b), ratio(b, fl)
+			printf "| %s | %s | %s | %s | %s | %s | %s / %s |\n", kp[1], kp[2], fmt(a),
+			       ratio(a, fl), fmt(b), ratio(b, fl), ratio(pass_ns(key, "ksm"), fl),
+			       ratio(pass_ns(key, "samepage"), fl)
 			if (ratios != "")
 				printf "FL,%s@%s,ns_per_page_vs_floor,%s,%s,%s\n", kp[1], kp[2],
 				       ratio(a, fl), ratio(b, fl), ratio(b, fl) > ratios
