@@ -276,13 +276,6 @@ static void ksm_child(void *arg)
 	madvise(p, N * page_size, MADV_MERGEABLE);
 }
 
-static int nop_step(int cmd, void *arg)
-{
-	(void)cmd;
-	(void)arg;
-	return 1;
-}
-
 static void proc_counter_tests(void)
 {
 	char *p = dup_pages(30);
@@ -296,7 +289,7 @@ static void proc_counter_tests(void)
 	/* in-tree KSM merges another process meanwhile; samepage keeps its own */
 	must_set(KSM_TREE, "pages_to_scan", "10000");
 	must_set(KSM_TREE, "sleep_millisecs", "0");
-	c = spawn(ksm_child, nop_step, NULL);
+	c = spawn(ksm_child, sp_nop_step, NULL);
 	must_set(KSM_TREE, "run", "1");
 	must_set(SP_TREE, "run", "1");
 	wait_scans(KSM_TREE, 3);

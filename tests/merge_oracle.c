@@ -76,13 +76,6 @@ static void u_setup(void *arg)
 	close(fd);
 }
 
-static int step(int cmd, void *arg)
-{
-	(void)cmd;
-	(void)arg;
-	return 1;
-}
-
 int main(void)
 {
 	struct child v, u;
@@ -97,12 +90,12 @@ int main(void)
 		tap_bail("mmap: %s", strerror(errno));
 	sp_reset();
 	must_set(SP_TREE, "merge_scope", "all");
-	v = spawn(v_setup, step, NULL);
+	v = spawn(v_setup, sp_nop_step, NULL);
 	vbuf = sh->buf;
 	saved = merge(sp_dev(), v.pid, vbuf, 3 * page_size, &rc);
 	if (rc || saved != 1)
 		tap_bail("V's MERGE_RANGE: %d, %ld saved", rc, saved);
-	u = spawn(u_setup, step, NULL);
+	u = spawn(u_setup, sp_nop_step, NULL);
 	ubuf = sh->buf;
 	tap_ok(!sh->rc1 && sh->saved1 == 0 && !sh->rc2 && sh->merging == 0 &&
 	       pfn_of(u.pid, ubuf) != pfn_of(v.pid, vbuf),

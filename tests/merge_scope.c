@@ -53,13 +53,6 @@ static void setup(void *arg)
 	shm->bufs[p->idx] = buf;
 }
 
-static int step(int cmd, void *arg)
-{
-	(void)cmd;
-	(void)arg;
-	return 1;
-}
-
 static char val[64];
 
 static const char *scope(void)
@@ -87,7 +80,7 @@ static int scenario(const uid_t *uid, const char *const *cg, int groups,
 	for (int i = 0; i < NPROC; i++) {
 		struct proc p = { i, uid[i], cg ? cg[i] : NULL };
 
-		c[i] = spawn(setup, step, &p);
+		c[i] = spawn(setup, sp_nop_step, &p);
 	}
 	run_passes(SP_TREE, 3);
 	for (int i = 0; i < NP; i++) {

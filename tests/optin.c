@@ -87,24 +87,6 @@ static void madv_setup(void *arg)
 		_exit(1);
 }
 
-static int nop_step(int cmd, void *arg)
-{
-	(void)cmd;
-	(void)arg;
-	return 1;
-}
-
-static long tracked(void)
-{
-	struct samepage_list l = {
-		.size = sizeof(l), .entry_size = sizeof(struct samepage_proc_entry),
-	};
-
-	if (ioctl(sp_dev(), SAMEPAGE_IOC_LIST, &l))
-		tap_bail("LIST: %s", strerror(errno));
-	return l.count;
-}
-
 #define MANY 70
 
 static void discovery_beyond_64(void)
@@ -114,13 +96,13 @@ static void discovery_beyond_64(void)
 	must_set(SP_TREE, "follow_madvise", "0");
 	npages = 2;
 	for (int i = 0; i < MANY; i++)
-		c[i] = spawn(madv_setup, nop_step, NULL);
-	tap_ok(tracked() == 0, "follow_madvise=0: none of %d madvised processes tracked", MANY);
+		c[i] = spawn(madv_setup, sp_nop_step, NULL);
+	tap_ok(sp_tracked() == 0, "follow_madvise=0: none of %d madvised processes tracked", MANY);
 	must_set(SP_TREE, "follow_madvise", "1");
 	run_passes(SP_TREE, 3);
-	tap_ok(tracked() == MANY && knob("pages_sharing") == 2 * MANY - 2,
+	tap_ok(sp_tracked() == MANY && knob("pages_sharing") == 2 * MANY - 2,
 	       "follow_madvise=1: the next pass finds all %d (tracked %ld, pages_sharing %ld)",
-	       MANY, tracked(), knob("pages_sharing"));
+	       MANY, sp_tracked(), knob("pages_sharing"));
 	for (int i = 0; i < MANY; i++)
 		reap_child(&c[i]);
 	must_set(SP_TREE, "run", "2");
@@ -135,8 +117,8 @@ static void optin_at_call(void)
 	must_set(SP_TREE, "run", "1");
 	usleep(200000);
 	npages = 50;
-	a = spawn(madv_setup, nop_step, NULL);
-	b = spawn(madv_setup, nop_step, NULL);
+	a = spawn(madv_setup, sp_nop_step, NULL);
+	b = spawn(madv_setup, sp_nop_step, NULL);
 	if (wait_scans(SP_TREE, 3))
 		tap_bail("no 3 full scans");
 	tap_ok(knob("pages_sharing") == 50 && knob("pages_shared") == 50,

@@ -105,6 +105,18 @@ static inline int sp_range(int reg, pid_t pid, const void *start, size_t len)
 		     &r) ? -errno : 0;
 }
 
+/* How many processes LIST shows (bails if LIST fails). */
+static inline long sp_tracked(void)
+{
+	struct samepage_list l = {
+		.size = sizeof(l), .entry_size = sizeof(struct samepage_proc_entry),
+	};
+
+	if (ioctl(sp_dev(), SAMEPAGE_IOC_LIST, &l))
+		tap_bail("LIST: %s", strerror(errno));
+	return l.count;
+}
+
 /* Wait until @tree's full_scans grew by @n; 0 on success, -1 on timeout. */
 static inline int wait_scans(const char *tree, long n)
 {
@@ -289,6 +301,14 @@ static inline struct child spawn(void (*setup)(void *), int (*step)(int, void *)
 	if (read(c.from, &b, 1) != 1)
 		tap_bail("child %d did not start", c.pid);
 	return c;
+}
+
+/* A child's step that does nothing (the child only holds its memory). */
+static inline int sp_nop_step(int cmd, void *arg)
+{
+	(void)cmd;
+	(void)arg;
+	return 1;
 }
 
 /* Ask the child to run step @cmd; returns its answer (-1 if it died). */

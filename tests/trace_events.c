@@ -91,17 +91,10 @@ static void big_setup(void *arg)
 		_exit(2);
 }
 
-static int big_step(int cmd, void *arg)
-{
-	(void)cmd;
-	(void)arg;
-	return 1;
-}
-
 /* A process with BIG items exits: its items go in chunks. */
 static void reap_events(void)
 {
-	struct child c = spawn(big_setup, big_step, NULL);
+	struct child c = spawn(big_setup, sp_nop_step, NULL);
 	long items = 0, slots = 1;
 	struct events ev;
 
@@ -117,14 +110,8 @@ static void reap_events(void)
 	tracing(1);
 	kill(c.pid, SIGKILL);
 	reap_child(&c);
-	for (int i = 0; i < 600 && slots; i++) {	/* 60 s */
-		struct samepage_list l = { .size = sizeof(l),
-					   .entry_size = sizeof(struct samepage_proc_entry) };
-
-		slots = ioctl(sp_dev(), SAMEPAGE_IOC_LIST, &l) ? -1 : (long)l.count;
-		if (slots)
-			usleep(100000);
-	}
+	for (int i = 0; i < 600 && (slots = sp_tracked()); i++)	/* 60 s */
+		usleep(100000);
 	tracing(0);
 	ev = read_events();
 	tap_ok(items == BIG && slots == 0,

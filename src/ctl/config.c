@@ -192,26 +192,6 @@ static int parse_file(const char *path, FILE *f, struct entry *ent, int *count)
 	return errors;
 }
 
-/* A knob as read back, in the syntax it is written in ("[none] scan-time" -> "none"). */
-static int read_setting(const char *name, char *out, size_t len)
-{
-	char v[VALUE_MAX * 2], *open, *close;
-	int err = read_knob(sp_sysfs_dir(), name, v, sizeof(v));
-
-	if (err)
-		return err;
-	open = strchr(v, '[');
-	close = open ? strchr(open, ']') : NULL;
-	if (open && close) {
-		*close = '\0';
-		memmove(v, open + 1, strlen(open + 1) + 1);
-	}
-	if (strlen(v) >= len)
-		return -ERANGE;
-	memcpy(out, v, strlen(v) + 1);
-	return 0;
-}
-
 static bool same_value(const char *a, const char *b)
 {
 	if (in_range(a, 0, ULLONG_MAX) && in_range(b, 0, ULLONG_MAX))

@@ -22,6 +22,7 @@ int sp_ioctl(unsigned long cmd, void *arg, const char *what, pid_t pid);
 bool module_loaded(void);
 int not_loaded(void);
 int read_knob(const char *dir, const char *name, char *out, size_t len);
+int read_setting(const char *name, char *out, size_t len);
 int write_knob(const char *name, const char *value);
 int write_knob_at(const char *where, const char *name, const char *value);
 const char *sp_sysfs_dir(void);

@@ -209,3 +209,23 @@ int parse_range(const char *s, __u64 *start, __u64 *len)
 	}
 	return 0;
 }
+
+/* A knob as read back, in the syntax it is written in ("[none] scan-time" -> "none"). */
+int read_setting(const char *name, char *out, size_t len)
+{
+	char v[512], *open, *close;
+	int err = read_knob(sp_sysfs_dir(), name, v, sizeof(v));
+
+	if (err)
+		return err;
+	open = strchr(v, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (open && close) {
+		*close = '\0';
+		memmove(v, open + 1, strlen(open + 1) + 1);
+	}
+	if (strlen(v) >= len)
+		return -ERANGE;
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}

@@ -25,22 +25,6 @@ struct scope_sum {
 	uint64_t procs, items, merging, zero;
 };
 
-/* The chosen word of "all [uid] memcg", or "" when unreadable. */
-static void scope_kind(char *kind, size_t len)
-{
-	char v[64], *open, *close;
-
-	*kind = '\0';
-	if (read_knob(SAMEPAGE_SYSFS_DIR, "merge_scope", v, sizeof(v)))
-		return;
-	open = strchr(v, '[');
-	close = open ? strchr(open, ']') : NULL;
-	if (close && (size_t)(close - open) < len) {
-		*close = '\0';
-		strcpy(kind, open + 1);
-	}
-}
-
 /* /proc/@pid/@file, open for reading; NULL if @pid is gone. */
 static FILE *proc_open(pid_t pid, const char *file)
 {
@@ -194,7 +178,8 @@ int scopes_print(struct out *o)
 	char kind[16];
 	int ns;
 
-	scope_kind(kind, sizeof(kind));
+	if (read_setting("merge_scope", kind, sizeof(kind)))
+		*kind = '\0';
 	/* the knobs are for everyone; the device may be for a group only (udev) */
 	if (access(SAMEPAGE_DEVICE, R_OK) && (errno == EACCES || errno == EPERM)) {
 		if (!o->json)
