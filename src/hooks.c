@@ -8,9 +8,10 @@
  *                 on samepage's zero page takes it out of ksm_zero_pages
  *                 at once, as in-tree does (not on PREEMPT_RT, where the
  *                 handler may not take the spinlock: the next pass does).
- *                 Armed only while something may be merged (see
- *                 sp_cow_probe_set() and scan.c), so that while samepage
- *                 merges nothing, no write fault on the machine pays for it.
+ *                 Armed only while something may be merged, and for
+ *                 10 s after (see sp_cow_probe_set() and scan.c), so that
+ *                 while samepage merges nothing, no write fault on the
+ *                 machine pays for it.
  *  follow_madvise kprobe on __ksm_enter(): MADV_MERGEABLE or
  *                 PR_SET_MEMORY_MERGE opts a process in at the call.
  *  unmerge_madvise  ftrace on ksm_madvise(): MADV_UNMERGEABLE unmerges
@@ -309,10 +310,14 @@ ssize_t sp_hooks_show(char *buf)
 int sp_cow_probe_set(bool on)
 {
 	struct sp_hook *hook = &hooks[0];
+	int err;
 
 	if (!hook->active)
 		return 0;
-	return on ? enable_kprobe(&hook->kp) : disable_kprobe(&hook->kp);
+	err = on ? enable_kprobe(&hook->kp) : disable_kprobe(&hook->kp);
+	if (!err)
+		trace_cow_probe(on);
+	return err;
 }
 
 int sp_hooks_init(void)

@@ -61,6 +61,16 @@
  * until nothing registered, no kpage and no such zero page remain. Then
  * samepaged disarms it (cow_probe_idle()), and the machine pays nothing.
  *
+ * It lingers: samepaged disarms it only once samepage has needed it for
+ * none of the last SP_PROBE_LINGER (@probe_used: the last time a merger
+ * began or samepaged found something left). Arming and disarming rewrite
+ * do_wp_page()'s first instruction while other CPUs run it; under QEMU's
+ * multi-threaded TCG that sends a CPU faulting through it to address 0
+ * (a tracefs kprobe toggled there crashes 6.12 and 7.2 guests without
+ * samepage), so a process that registers, merges and leaves every few
+ * hundred ms must not re-arm it each time. Linger only spaces the
+ * rewrites out; the invariant below is what keeps the counts exact.
+ *
  * Invariant: while @merging is non-zero, or any slot, kpage or samepage
  * zero page exists, @probe_armed is true and the probe is armed. Mergers
  * raise @merging and then read @probe_armed; cow_probe_idle() clears
@@ -72,6 +82,8 @@
 static DEFINE_MUTEX(probe_lock);	/* arming and disarming; @probe_armed's writes */
 static atomic_t merging = ATOMIC_INIT(0);
 static bool probe_armed;
+static unsigned long probe_used;	/* jiffies; written without a lock */
+#define SP_PROBE_LINGER	(10 * HZ)
 
 static void cow_probe_arm(void)
 {
@@ -85,6 +97,8 @@ static void cow_probe_arm(void)
 static void merging_begin(bool arm)
 {
 	atomic_inc(&merging);
+	if (arm)
+		WRITE_ONCE(probe_used, jiffies);
 	smp_mb__after_atomic();
 	if (arm && !READ_ONCE(probe_armed))
 		cow_probe_arm();
@@ -95,13 +109,17 @@ static void merging_end(void)
 	atomic_dec(&merging);
 }
 
-/* samepaged, no lock held: disarm the probe if nothing can be merged. */
+/*
+ * samepaged, no lock held: disarm the probe if nothing can be merged and
+ * nothing needed it for SP_PROBE_LINGER.
+ */
 static void cow_probe_idle(void)
 {
 	struct samepage_engine *e = &samepage_engine;
 	bool idle;
 
-	if (!READ_ONCE(probe_armed))
+	if (!READ_ONCE(probe_armed) ||
+	    time_before(jiffies, READ_ONCE(probe_used) + SP_PROBE_LINGER))
 		return;
 	mutex_lock(&probe_lock);
 	mutex_lock(&e->lock);
@@ -109,8 +127,10 @@ static void cow_probe_idle(void)
 	smp_mb();
 	idle = !atomic_read(&merging) && list_empty(&e->slots) &&
 	       !e->c.kernel_pages_allocated && !sp_zero_pages();
-	if (!idle)
+	if (!idle) {
 		WRITE_ONCE(probe_armed, true);
+		WRITE_ONCE(probe_used, jiffies);	/* linger from now */
+	}
 	mutex_unlock(&e->lock);
 	if (idle && sp_cow_probe_set(false))
 		WRITE_ONCE(probe_armed, true);	/* still armed: try again later */

@@ -9,6 +9,8 @@
  *   advisor                the scan-time advisor set pages_to_scan
  *   reap                   one engine lock hold dropped items of an exited
  *                          process (at most SP_REAP_CHUNK; rmap_items)
+ *   cow_probe              the write-fault probe (cow_breaks) was armed or
+ *                          disarmed (no counter: tests/cow_probe)
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM samepage
@@ -108,6 +110,18 @@ TRACE_EVENT(reap,
 		__entry->freed = freed;
 	),
 	TP_printk("items %lu slot_freed %d", __entry->items, __entry->freed)
+);
+
+TRACE_EVENT(cow_probe,
+	TP_PROTO(bool armed),
+	TP_ARGS(armed),
+	TP_STRUCT__entry(
+		__field(bool, armed)
+	),
+	TP_fast_assign(
+		__entry->armed = armed;
+	),
+	TP_printk("armed %d", __entry->armed)
 );
 
 TRACE_EVENT(advisor,

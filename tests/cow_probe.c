@@ -2,15 +2,27 @@
 /*
  * The write-fault probe (cow_breaks) costs every write fault of every
  * process while it is armed, so it is armed only while samepage may have
- * merged something: disarmed when nothing is registered and nothing is
- * merged, armed before any merge (a scan batch or MERGE_RANGE), so that
- * no COW break is missed. Read from debugfs' kprobes/list, where a
- * disarmed probe says [DISABLED].
+ * merged something: disarmed when nothing has been registered or merged
+ * for SP_PROBE_LINGER (10 s), armed before any merge (a scan batch or
+ * MERGE_RANGE), so that no COW break is missed. Read from debugfs'
+ * kprobes/list, where a disarmed probe says [DISABLED], and from the
+ * samepage:cow_probe trace event, one per arming or disarming.
+ *
+ * Arming rewrites do_wp_page()'s first instruction while other CPUs run
+ * it. Under QEMU's multi-threaded TCG that crashed the guest (a jump to 0
+ * from do_wp_page's entry), so samepage must not re-arm for every short
+ * use: 20 register-merge-unregister cycles, 400 ms apart, while two other
+ * processes write-fault without pause, arm it once and never disarm it.
  */
 #include <sys/mount.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include "sp.h"
 
-#define LIST "/sys/kernel/debug/kprobes/list"
+#define LIST	"/sys/kernel/debug/kprobes/list"
+#define TRACING	"/sys/kernel/tracing/"
+#define LINGER	10	/* s: SP_PROBE_LINGER in scan.c */
+#define CYCLES	20
 
 /* 1: do_wp_page's probe is armed, 0: disarmed, -1: not listed. */
 static int probe_state(void)
@@ -28,10 +40,10 @@ static int probe_state(void)
 	return state;
 }
 
-/* Wait up to 10 s (samepaged disarms once a second when idle). */
+/* Wait up to LINGER + 10 s (samepaged looks once a second when idle). */
 static int wait_state(int want)
 {
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < (LINGER + 10) * 10; i++) {
 		if (probe_state() == want)
 			return 0;
 		usleep(100000);
@@ -52,17 +64,109 @@ static void merged_pages_count_their_breaks(const char *how, char *buf)
 	       how, knob("cow_breaks") - base);
 }
 
+/* Armings (*on) and disarmings (*off) in the trace buffer. */
+static void probe_events(long *on, long *off)
+{
+	char line[512];
+	FILE *f = fopen(TRACING "trace", "r");
+
+	if (!f)
+		tap_bail("cannot read the trace buffer: %s", strerror(errno));
+	*on = *off = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		*on += strstr(line, " cow_probe: armed 1") != NULL;
+		*off += strstr(line, " cow_probe: armed 0") != NULL;
+	}
+	fclose(f);
+}
+
+static void tracing_setup(void)
+{
+	int fd;
+
+	if (access(TRACING "trace", F_OK) &&
+	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		tap_bail("cannot mount tracefs: %s", strerror(errno));
+	must_set(TRACING, "events/samepage/cow_probe/enable", "1");
+	fd = open(TRACING "trace", O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		tap_bail("cannot clear the trace buffer: %s", strerror(errno));
+	close(fd);
+}
+
+/* A process that write-faults without pause: fork, then both sides write. */
+static pid_t storm(void)
+{
+	pid_t pid = fork();
+	size_t len = 4 << 20;
+	char *buf;
+
+	if (pid)
+		return pid;
+	buf = map_pages(len / page_size);
+	memset(buf, 1, len);
+	for (;;) {
+		pid_t c = fork();
+
+		for (size_t o = c ? page_size / 2 : 0; o < len; o += page_size)
+			buf[o]++;
+		if (!c)
+			_exit(0);
+		waitpid(c, NULL, 0);
+	}
+}
+
+/* Short uses under write faults: armed once, never disarmed between them. */
+static void short_uses(char *buf)
+{
+	pid_t writers[2] = { storm(), storm() };
+	int armed = 0, merged = 0;
+	long on, off;
+
+	tracing_setup();
+	for (int c = 0; c < CYCLES; c++) {
+		struct samepage_merge_range m = {
+			.size = sizeof(m), .start = (uintptr_t)buf, .len = 8 * page_size,
+		};
+
+		for (int i = 0; i < 8; i++)
+			fill_page(buf + i * page_size, 40 + c);
+		if (ioctl(sp_dev(), SAMEPAGE_IOC_MERGE_RANGE, &m))
+			tap_bail("MERGE_RANGE: %s", strerror(errno));
+		merged += m.merged == 7;
+		sp_range(0, 0, buf, 8 * page_size);
+		usleep(400000);
+		armed += probe_state() == 1;
+	}
+	for (int i = 0; i < 2; i++) {
+		kill(writers[i], SIGKILL);
+		waitpid(writers[i], NULL, 0);
+	}
+	probe_events(&on, &off);
+	tap_ok(merged == CYCLES && armed == CYCLES,
+	       "%d short uses under write faults: %d merged 7 pages, armed after %d of them",
+	       CYCLES, merged, armed);
+	tap_ok(on == 1 && off == 0,
+	       "... the probe was armed %ld times (want 1) and disarmed %ld (want 0)",
+	       on, off);
+	tap_ok(wait_state(0) == 0, "idle for %d s after them: disarmed", LINGER);
+	probe_events(&on, &off);
+	tap_ok(off == 1, "... with one disarming in the trace (%ld)", off);
+	must_set(TRACING, "events/samepage/cow_probe/enable", "0");
+}
+
 int main(void)
 {
 	__u64 saved = 0;
 	char *buf;
 
-	sp_test_init(8);
+	sp_test_init(12);
 	if (access(LIST, R_OK) && mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
 		tap_bail("cannot mount debugfs: %s", strerror(errno));
 	sp_reset();
-	tap_ok(wait_state(0) == 0, "nothing registered or merged: the probe is disarmed (%d)",
-	       probe_state());
+	tap_ok(wait_state(0) == 0, "nothing registered or merged: the probe is disarmed");
 
 	buf = map_pages(8);
 	for (int i = 0; i < 8; i++)
@@ -72,7 +176,7 @@ int main(void)
 	merged_pages_count_their_breaks("scanned", buf);
 	sp_range(0, 0, buf, 8 * page_size);
 	tap_ok(knob("kernel_pages_allocated") == 0 && wait_state(0) == 0,
-	       "unregistered, no kpage left: the probe is disarmed again (%d)", probe_state());
+	       "unregistered, no kpage left: the probe is disarmed again");
 
 	/* MERGE_RANGE arms it before it merges, without the scanner */
 	for (int i = 0; i < 8; i++)
@@ -91,7 +195,9 @@ int main(void)
 	merged_pages_count_their_breaks("MERGE_RANGE", buf);
 	must_set(SP_TREE, "run", "2");
 	sp_range(0, 0, buf, 8 * page_size);
-	tap_ok(wait_state(0) == 0, "run=2 and unregistered: disarmed (%d)", probe_state());
+	tap_ok(wait_state(0) == 0, "run=2 and unregistered: disarmed");
+	must_set(SP_TREE, "run", "1");
+	short_uses(buf);
 	munmap(buf, 8 * page_size);
 	sp_restore();
 	return tap_done();
