@@ -64,6 +64,7 @@ FILENAME ~ /fork/ {
 	st = $c[FILENAME, "state"]; f1_mib = $c[FILENAME, "param"]
 	fn = ++f1n[st]
 	split("total_ns touch_ns fork_ns cow_ns wait_ns munmap_ns cow_p50_ns cow_p99_ns scanner_cpu_ns", f1m, " ")
+	split("stopped idle busy", f1st, " ")	# the loaded states, against unloaded
 	for (i = 1; i in f1m; i++) f1[st, f1m[i], fn] = $c[FILENAME, f1m[i]]
 	next
 }
@@ -155,14 +156,14 @@ END {
 		print ""
 		printf "F1: fork/COW/munmap of %s MiB (4 KiB pages) in a process samepage does not track; medians of %d rounds (each the median of its iterations), in us; ratio: against samepage not loaded\n", f1_mib, f1n["unloaded"]
 		print ""
-		print "| measure | not loaded | loaded, stopped | ratio | loaded, idle | ratio |"
-		print "|---|---|---|---|---|---|"
+		print "| measure | not loaded | loaded, stopped | ratio | loaded, idle | ratio | loaded, busy | ratio |"
+		print "|---|---|---|---|---|---|---|---|"
 		for (i = 1; i in f1m; i++) {
 			m = f1m[i]; u = med(f1, "unloaded", m, f1n["unloaded"])
 			printf "| %s", substr(m, 1, length(m) - 3)
 			printf " | %s", fmt(u / 1000)
-			for (j = 1; j <= 2; j++) {
-				st = j == 1 ? "stopped" : "idle"
+			for (j = 1; j in f1st; j++) {
+				st = f1st[j]
 				b = f1n[st] ? med(f1, st, m, f1n[st]) : ""
 				printf " | %s | %s", fmt(b == "" ? "" : b / 1000), ratio(b, u)
 				if (ratios != "")
@@ -257,8 +258,8 @@ END {
 			printf "W3,%s-%s,ns_per_page_growth,%s,%s,\n", lp[2], hp[2], gk, gs > ratios
 	}
 	if (f1n["unloaded"]) {
-		for (j = 1; j <= 2; j++) {
-			st = j == 1 ? "stopped" : "idle"
+		for (j = 1; j in f1st; j++) {
+			st = f1st[j]
 			r = f1n[st] ? ratio(med(f1, st, "total_ns", f1n[st]), med(f1, "unloaded", "total_ns", f1n["unloaded"])) : "n/a"
 			printf "  F1 fork+touch/COW/munmap of an untracked process, samepage loaded (%s) <= 1.02x not loaded: %s (%s)\n",
 			       st, r == "n/a" ? "n/a" : verdict(r + 0 <= 1.02), r

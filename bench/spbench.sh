@@ -86,6 +86,30 @@ scanner_ns() {
 	echo 0
 }
 
+# F1's busy state: 2 x 2 MiB of shared content tracked (samepagectl run)
+# and merged, held by spgen (which waits on stdin) until busy_stop
+BUSY_FIFO=/tmp/spbench-busy.$$
+busy_start() {
+	echo 100 >$SP/pages_to_scan; echo 20 >$SP/sleep_millisecs; echo 1 >$SP/run
+	rm -f $BUSY_FIFO; mkfifo $BUSY_FIFO
+	samepagectl run -- "$BIN/spgen" --seed "$SEED" --procs 2 --size 2 --dup 1 \
+		<$BUSY_FIFO >/dev/null &
+	BUSY_PID=$!
+	exec 9>$BUSY_FIFO
+	i=0
+	until [ "$(cat $SP/pages_sharing)" -ge 512 ]; do
+		i=$((i + 1))
+		[ $i -le 600 ] || { echo "spbench: F1 busy: nothing merged in 60 s" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+busy_stop() {
+	echo quit >&9; exec 9>&-
+	wait $BUSY_PID || true
+	rm -f $BUSY_FIFO
+	echo 2 >$SP/run; echo 0 >$SP/run
+}
+
 thp_ok() {
 	[ -e /sys/kernel/mm/transparent_hugepage/enabled ] && [ -e $SP/thp_min_mergeable ] &&
 		! grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled && return 0
@@ -143,13 +167,16 @@ for p in $PRESETS; do
 		RUN_PTS= RUN_SLEEP= ;;
 	F1)	# fork+touch, COW and munmap of a process samepage does not
 		# track, with samepage not loaded, loaded and stopped (run=0),
-		# loaded and idle (run=1, nothing to scan): rounds interleaved
+		# loaded and idle (run=1, nothing to scan), loaded and busy
+		# (run=1 at in-tree's default pace, another process merged, so
+		# the write-fault probe is armed): rounds interleaved
 		for d in $KSM $SP; do echo 2 >$d/run; echo 0 >$d/run; done
 		for r in $(seq $F1_ROUNDS); do
-			for state in unloaded stopped idle; do
+			for state in unloaded stopped idle busy; do
 				case $state in
 				unloaded) rmmod samepage || { echo "spbench: rmmod samepage failed" >&2; exit 1; } ;;
 				idle) echo 1 >$SP/run ;;
+				busy) busy_start ;;
 				esac
 				echo "spbench: F1 $F1_MIB MiB x $F1_ITERS, samepage $state, round $r" >&2
 				c0=$(scanner_ns)
@@ -165,6 +192,7 @@ for p in $PRESETS; do
 				unloaded) if [ -f /samepage.ko ]; then insmod /samepage.ko; else modprobe samepage; fi
 					[ -d $SP ] || { echo "spbench: samepage did not load again" >&2; exit 1; } ;;
 				idle) echo 0 >$SP/run ;;
+				busy) busy_stop ;;
 				esac
 			done
 		done ;;
