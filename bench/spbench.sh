@@ -91,11 +91,11 @@ scanner_ns() {
 BUSY_FIFO=/tmp/spbench-busy.$$
 busy_start() {
 	echo 100 >$SP/pages_to_scan; echo 20 >$SP/sleep_millisecs; echo 1 >$SP/run
-	rm -f $BUSY_FIFO; mkfifo $BUSY_FIFO
+	rm -f "$BUSY_FIFO"; mkfifo "$BUSY_FIFO"
 	samepagectl run -- "$BIN/spgen" --seed "$SEED" --procs 2 --size 2 --dup 1 \
-		<$BUSY_FIFO >/dev/null &
+		<"$BUSY_FIFO" >/dev/null &
 	BUSY_PID=$!
-	exec 9>$BUSY_FIFO
+	exec 9>"$BUSY_FIFO"
 	i=0
 	until [ "$(cat $SP/pages_sharing)" -ge 512 ]; do
 		i=$((i + 1))
@@ -105,8 +105,8 @@ busy_start() {
 }
 busy_stop() {
 	echo quit >&9; exec 9>&-
-	wait $BUSY_PID || true
-	rm -f $BUSY_FIFO
+	wait "$BUSY_PID" || true
+	rm -f "$BUSY_FIFO"
 	echo 2 >$SP/run; echo 0 >$SP/run
 }
 
