@@ -24,7 +24,7 @@
 #include "sp.h"
 
 #define LIST	"/sys/kernel/debug/kprobes/list"
-#define TRACING	"/sys/kernel/tracing/"
+#define TRACING	SP_TRACING
 #define LINGER	10	/* s: SP_PROBE_LINGER in scan.c */
 #define CYCLES	20
 
@@ -86,20 +86,6 @@ static void probe_events(long *on, long *off)
 	fclose(f);
 }
 
-static void tracing_setup(void)
-{
-	int fd;
-
-	if (access(TRACING "trace", F_OK) &&
-	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
-		tap_bail("cannot mount tracefs: %s", strerror(errno));
-	must_set(TRACING, "events/samepage/cow_probe/enable", "1");
-	fd = open(TRACING "trace", O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		tap_bail("cannot clear the trace buffer: %s", strerror(errno));
-	close(fd);
-}
-
 /* A process that write-faults without pause: fork, then both sides write. */
 static pid_t storm(void)
 {
@@ -129,7 +115,9 @@ static void short_uses(char *buf)
 	int armed = 0, merged = 0;
 	long on, off;
 
-	tracing_setup();
+	sp_tracefs();
+	must_set(TRACING, "events/samepage/cow_probe/enable", "1");
+	sp_trace_clear();
 	for (int c = 0; c <= CYCLES; c++) {
 		struct samepage_merge_range m = {
 			.size = sizeof(m), .start = (uintptr_t)buf, .len = 8 * page_size,

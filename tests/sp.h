@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "knob.h"
 
 #define SP_TREE "/sys/kernel/mm/samepage/"
+#define SP_TRACING "/sys/kernel/tracing/"
 #define KSM_TREE "/sys/kernel/mm/ksm/"
 
 static long page_size;
@@ -103,6 +105,24 @@ static inline int sp_range(int reg, pid_t pid, const void *start, size_t len)
 
 	return ioctl(sp_dev(), reg ? SAMEPAGE_IOC_REGISTER : SAMEPAGE_IOC_UNREGISTER,
 		     &r) ? -errno : 0;
+}
+
+/* tracefs at SP_TRACING, mounted if it is not (bails if that fails). */
+static inline void sp_tracefs(void)
+{
+	if (access(SP_TRACING "trace", F_OK) &&
+	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		tap_bail("cannot mount tracefs: %s", strerror(errno));
+}
+
+/* Empty the trace buffer (as "> trace" does: an open with O_TRUNC). */
+static inline void sp_trace_clear(void)
+{
+	int fd = open(SP_TRACING "trace", O_WRONLY | O_TRUNC);
+
+	if (fd < 0)
+		tap_bail("cannot clear the trace buffer: %s", strerror(errno));
+	close(fd);
 }
 
 /* How many processes LIST shows (bails if LIST fails). */

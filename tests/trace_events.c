@@ -9,10 +9,9 @@
  * of at most 8192 items each (SP_REAP_CHUNK: the engine lock is dropped
  * between them), which add up to BIG, and exactly the last frees the slot.
  */
-#include <sys/mount.h>
 #include "sp.h"
 
-#define TRACING "/sys/kernel/tracing/"
+#define TRACING SP_TRACING
 #define NPAGES	64	/* 32 of one content, 16 of another, 16 unique */
 #define WRITES	10
 #define BIG	20000	/* three chunks of at most 8192 */
@@ -65,16 +64,6 @@ static struct events read_events(void)
 	return ev;
 }
 
-/* Empty the trace buffer (as "> trace" does: an open with O_TRUNC). */
-static void clear_trace(void)
-{
-	int fd = open(TRACING "trace", O_WRONLY | O_TRUNC);
-
-	if (fd < 0)
-		tap_bail("cannot clear the trace buffer: %s", strerror(errno));
-	close(fd);
-}
-
 static void tracing(int on)
 {
 	must_set(TRACING, "tracing_on", on ? "1" : "0");
@@ -106,7 +95,7 @@ static void reap_events(void)
 		if (!ioctl(sp_dev(), SAMEPAGE_IOC_PROC_STAT, &ps))
 			items = (long)ps.rmap_items;
 	}
-	clear_trace();
+	sp_trace_clear();
 	tracing(1);
 	kill(c.pid, SIGKILL);
 	reap_child(&c);
@@ -131,15 +120,13 @@ int main(void)
 	char *buf;
 
 	sp_test_init(11);
-	if (access(TRACING "trace", F_OK) &&
-	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
-		tap_bail("mount tracefs: %s", strerror(errno));
+	sp_tracefs();
 	tap_ok(!access(TRACING "events/samepage/merge/enable", F_OK),
 	       "events/samepage/ exists");
 	sp_reset();
 	tracing(0);
 	must_set(TRACING, "buffer_size_kb", "2048");
-	clear_trace();
+	sp_trace_clear();
 	must_set(TRACING, "events/samepage/enable", "1");
 	tracing(1);
 
@@ -173,7 +160,7 @@ int main(void)
 	       "scan_start events %ld: one per pass begun", ev.scan_start);
 
 	/* the advisor: a pass of more than a second sets pages_to_scan */
-	clear_trace();
+	sp_trace_clear();
 	must_set(SP_TREE, "advisor_mode", "scan-time");
 	must_set(SP_TREE, "advisor_target_scan_time", "1");
 	must_set(SP_TREE, "sleep_millisecs", "200");
