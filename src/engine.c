@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The merge engine's state (engine.h): one instance, its lock, its lists,
- * trees, cursor and counters.
+ * cursor and counters (the trees are tree.c's).
  */
 #include <linux/mutex.h>
 #include <linux/list.h>
-#include <linux/rbtree.h>
 #include "engine.h"
 
 struct samepage_engine samepage_engine = {
 	.lock = __MUTEX_INITIALIZER(samepage_engine.lock),
 	.slots = LIST_HEAD_INIT(samepage_engine.slots),
-	.stable = RB_ROOT,
-	.unstable = RB_ROOT,
 	.kpages = LIST_HEAD_INIT(samepage_engine.kpages),
 };
 

@@ -43,7 +43,6 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/rcupdate.h>
-#include <linux/rbtree.h>
 #include <linux/xarray.h>
 #include <linux/mm_types.h>
 #include <linux/gfp.h>
@@ -82,17 +81,17 @@ struct sp_key {
 
 /**
  * struct sp_stable_node - one kpage and the key that finds it
- * @rb: in samepage_engine.stable while @in_tree
+ * @hnode: in the stable tree's table while @in_tree (tree.c)
  * @list: in samepage_engine.kpages (every kpage, in the tree or not)
  * @items: the rmap_items merged into @kpage (sp_rmap_item.nlink)
  * @key: node and content hash of @kpage
  * @kpage: the module-owned page (one reference held by samepage)
  * @sharers: number of @items; forked children map @kpage too, uncounted,
  *	as in-tree KSM does not count them either
- * @in_tree: @rb is linked (the node has sharers)
+ * @in_tree: @hnode is linked (the node has sharers)
  */
 struct sp_stable_node {
-	struct rb_node rb;
+	struct hlist_node hnode;
 	struct list_head list;
 	struct hlist_head items;
 	struct sp_key key;
@@ -106,12 +105,12 @@ struct sp_stable_node {
  * @key: node and content hash at the previous visit (volatility test)
  * @node: the stable node this address was merged into, or NULL
  * @nlink: in @node->items
- * @rb: in samepage_engine.unstable while @unstable and @seq is the tree's
- *	generation (tree.c)
- * @seq: generation of the unstable tree that @rb was inserted into
+ * @hnode: in the unstable tree's table while @unstable and @seq is the
+ *	tree's generation (tree.c)
+ * @seq: generation of the unstable tree that @hnode was inserted into
  * @slot: owner, for the unstable-tree partner lookup
  * @addr: user address (page aligned)
- * @unstable: in the unstable tree (see @rb); counted in pages_unshared
+ * @unstable: in the unstable tree (see @hnode); counted in pages_unshared
  *	unless @dormant
  * @dormant: a candidate that smart scan skips, kept in the tree (tree.c)
  * @seen: @key is valid
@@ -132,7 +131,7 @@ struct sp_rmap_item {
 	struct sp_key key;
 	struct sp_stable_node *node;
 	struct hlist_node nlink;
-	struct rb_node rb;
+	struct hlist_node hnode;
 	unsigned long seq;
 	struct sp_mm_slot *slot;
 	unsigned long addr;
@@ -247,8 +246,6 @@ struct sp_counters {
 struct samepage_engine {
 	struct mutex lock;
 	struct list_head slots;
-	struct rb_root stable;
-	struct rb_root unstable;
 	struct list_head kpages;
 	struct sp_mm_slot *cur;		/* scan cursor: slot ... */
 	unsigned long cur_addr;		/* ... and next address in it */
@@ -286,7 +283,7 @@ bool sp_page_is_zero(struct page *page);
 bool sp_pages_equal(struct page *a, struct page *b);
 bool sp_page_ends_equal(struct page *a, struct page *b);
 
-/* tree.c: the hash-first stable and unstable trees */
+/* tree.c: the hash-first stable and unstable trees (hash tables) */
 struct sp_stable_node *sp_stable_find(const struct sp_key *key);
 struct sp_stable_node *sp_stable_next(struct sp_stable_node *node);
 void sp_stable_insert(struct sp_stable_node *node);
@@ -299,6 +296,7 @@ void sp_unstable_keep(struct sp_rmap_item *item);
 void sp_unstable_next_pass(void);
 void sp_unstable_reset(void);
 unsigned long sp_unstable_gen(void);
+void sp_trees_exit(void);
 
 /* alloc.c: the slab caches (named like in-tree KSM's, see /proc/slabinfo) */
 extern struct kmem_cache *sp_item_cache;

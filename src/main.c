@@ -64,6 +64,7 @@ out_scan:
 	sp_scan_exit();
 out_merge:
 	sp_kpage_exit();
+	sp_trees_exit();
 out_caches:
 	sp_caches_exit();
 	return err;
@@ -76,6 +77,7 @@ static void __exit samepage_exit(void)
 	samepage_sysfs_exit();
 	sp_scan_exit();
 	sp_kpage_exit();
+	sp_trees_exit();
 	sp_caches_exit();
 	pr_info("unloaded\n");
 }

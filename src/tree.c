@@ -4,16 +4,21 @@
  *
  * In-tree KSM orders its trees by page content, so every step of a lookup is
  * a memcmp() of two pages; on near-duplicate pages each one reads most of
- * both pages. samepage orders both trees by the 64-bit xxh64 of the content
- * (after the NUMA node, see struct sp_key) that the scanner computed anyway
- * for the volatility test. A lookup is O(log n) integer compares; the caller
- * confirms an equal key with one memcmp() before merging, and counts
- * hash_collisions when that fails.
+ * both pages. samepage keys both trees by the 64-bit xxh64 of the content
+ * (with the NUMA node and the merge scope, see struct sp_key) that the
+ * scanner computed anyway for the volatility test. The key is already a
+ * hash, so each "tree" is a hash table (struct sp_htab below): a lookup
+ * reads one bucket, not the 15-20 levels of an rb-tree, whose descents were
+ * a fifth of samepaged's CPU (the perf profile in
+ * Documentation/benchmarks.md). Nothing in a table is ordered but the
+ * entries of one key. The caller confirms an equal key with one memcmp()
+ * before merging, and counts hash_collisions when that fails.
  *
  * The stable tree may hold several nodes with one key: kpages of the same
  * content once one is full (max_page_sharing), which in-tree KSM calls the
  * dups of a chain, and, rarely, different contents whose hashes collide.
- * They sit next to each other and sp_stable_next() walks them.
+ * They sit in one bucket in the order they were inserted (as an rb-tree
+ * keeps equal keys), and sp_stable_next() walks them oldest first.
  *
  * The unstable tree holds this pass's candidates, several per key when
  * their hashes collide, and is emptied when a full pass ends (or a knob
@@ -31,16 +36,61 @@
  * other reset (a knob that shapes the keys, run=2) its key may be of the
  * old shape.
  *
- * Invariant: an item's @rb is linked into samepage_engine.unstable if and
- * only if @unstable is set and @seq equals unstable_gen. Every reset moves
- * unstable_gen on, so an item of an abandoned tree is never rb_erase()d
- * from the new one. The generation is this file's alone: it is not
+ * Invariant: an item's @hnode is linked into the unstable table if and only
+ * if @unstable is set and @seq equals unstable_gen. Every reset empties the
+ * table without touching the items and moves unstable_gen on, so an item of
+ * an abandoned tree is never unlinked from the new one (its stale @hnode is
+ * only ever overwritten). The generation is this file's alone: it is not
  * full_scans (run=2 sets that back to 0, and resets happen mid-pass).
  * Everything here runs under samepage_engine.lock.
  */
-#include <linux/rbtree.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
 
 #include "engine.h"
+
+/*
+ * struct sp_htab - buckets of hlist_nodes keyed by struct sp_key
+ * @b: 2^@bits buckets; @initial until the first grow
+ * @bits: log2 of the number of buckets
+ * @count: entries linked
+ * @key_off: from an entry's hlist_node to its struct sp_key
+ * @initial: the static buckets the table starts with
+ *
+ * Invariant: every entry is in the bucket its key hashes to at @bits, and
+ * entries of one key are in the order they were added. A grow moves every
+ * entry, so it happens only when an entry is added, and no caller adds to a
+ * table while it walks that table (merge_unstable() walks the unstable
+ * table and adds to the stable one; merge_stable() adds to neither). A
+ * grow that cannot allocate leaves the table as it is: longer buckets,
+ * nothing lost.
+ */
+struct sp_htab {
+	struct hlist_head *b;
+	unsigned int bits;
+	unsigned long count;
+	ptrdiff_t key_off;
+	struct hlist_head *initial;
+};
+
+#define SP_HTAB_MIN_BITS	10
+#define SP_HTAB_MAX_BITS	22	/* 32 MiB of buckets, for 8M+ entries */
+
+static struct hlist_head stable_initial[1 << SP_HTAB_MIN_BITS];
+static struct hlist_head unstable_initial[1 << SP_HTAB_MIN_BITS];
+
+static struct sp_htab stable_tab = {
+	.b = stable_initial, .bits = SP_HTAB_MIN_BITS, .initial = stable_initial,
+	.key_off = offsetof(struct sp_stable_node, key) -
+		   offsetof(struct sp_stable_node, hnode),
+};
+
+static struct sp_htab unstable_tab = {
+	.b = unstable_initial, .bits = SP_HTAB_MIN_BITS, .initial = unstable_initial,
+	.key_off = offsetof(struct sp_rmap_item, key) -
+		   offsetof(struct sp_rmap_item, hnode),
+};
 
 static unsigned long unstable_gen = 1;
 static unsigned long carry_gen;	/* the last full pass's tree, or 0 */
@@ -51,57 +101,150 @@ unsigned long sp_unstable_gen(void)
 	return unstable_gen;
 }
 
-static struct sp_stable_node *stable_of(const struct rb_node *rb)
+static bool key_eq(const struct sp_key *a, const struct sp_key *b)
 {
-	return rb ? rb_entry(rb, struct sp_stable_node, rb) : NULL;
+	return a->hash == b->hash && a->scope == b->scope &&
+	       a->scope_kind == b->scope_kind && a->nid == b->nid;
 }
 
-static struct sp_rmap_item *item_of(const struct rb_node *rb)
+static const struct sp_key *htab_key(const struct sp_htab *t, const struct hlist_node *n)
 {
-	return rb_entry(rb, struct sp_rmap_item, rb);
+	return (const void *)n + t->key_off;
 }
 
-static int key_cmp(const struct sp_key *a, const struct sp_key *b)
+static struct hlist_head *htab_bucket(struct hlist_head *b, unsigned int bits,
+				      const struct sp_key *key)
 {
-	if (a->nid != b->nid)
-		return a->nid < b->nid ? -1 : 1;
-	if (a->scope_kind != b->scope_kind)
-		return a->scope_kind < b->scope_kind ? -1 : 1;
-	if (a->scope != b->scope)
-		return a->scope < b->scope ? -1 : 1;
-	return a->hash < b->hash ? -1 : a->hash > b->hash;
+	u64 h = key->hash ^ (key->scope + key->scope_kind) * GOLDEN_RATIO_64 ^ key->nid;
+
+	return &b[hash_64(h, bits)];
 }
 
-static int stable_cmp(const void *key, const struct rb_node *rb)
+/* The first entry with @key, or NULL. */
+static struct hlist_node *htab_find(const struct sp_htab *t, const struct sp_key *key)
 {
-	return key_cmp(key, &stable_of(rb)->key);
+	struct hlist_node *n;
+
+	for (n = htab_bucket(t->b, t->bits, key)->first; n; n = n->next)
+		if (key_eq(key, htab_key(t, n)))
+			return n;
+	return NULL;
 }
 
-static bool stable_less(struct rb_node *a, const struct rb_node *b)
+/* The entry after @n with @n's key, or NULL. */
+static struct hlist_node *htab_next(const struct sp_htab *t, struct hlist_node *n)
 {
-	return key_cmp(&stable_of(a)->key, &stable_of(b)->key) < 0;
+	const struct sp_key *key = htab_key(t, n);
+
+	for (n = n->next; n; n = n->next)
+		if (key_eq(key, htab_key(t, n)))
+			return n;
+	return NULL;
 }
 
-static int unstable_cmp(const void *key, const struct rb_node *rb)
+/* Link @n last into @head (buckets are short: the walk is a few steps). */
+static void bucket_append(struct hlist_head *head, struct hlist_node *n)
 {
-	return key_cmp(key, &item_of(rb)->key);
+	struct hlist_node *last = head->first;
+
+	if (!last) {
+		hlist_add_head(n, head);
+		return;
+	}
+	while (last->next)
+		last = last->next;
+	hlist_add_behind(n, last);
 }
 
-static bool unstable_less(struct rb_node *a, const struct rb_node *b)
+/* Move every entry of @t into 2^@bits fresh buckets @b, keeping their order. */
+static void htab_move(struct sp_htab *t, struct hlist_head *b, unsigned int bits)
 {
-	return key_cmp(&item_of(a)->key, &item_of(b)->key) < 0;
+	unsigned long i;
+
+	for (i = 0; i < (1UL << t->bits); i++) {
+		struct hlist_head *old = &t->b[i];
+
+		while (old->first) {
+			struct hlist_node *n = old->first;
+
+			hlist_del(n);
+			bucket_append(htab_bucket(b, bits, htab_key(t, n)), n);
+		}
+	}
+	if (t->b != t->initial)
+		kvfree(t->b);
+	t->b = b;
+	t->bits = bits;
 }
 
-/* Leftmost stable node with @key, or NULL. */
+static void htab_add(struct sp_htab *t, struct hlist_node *n)
+{
+	if (t->count >= (2UL << t->bits) && t->bits < SP_HTAB_MAX_BITS) {
+		struct hlist_head *b = kvcalloc(2UL << t->bits, sizeof(*b), SP_GFP_SCAN);
+
+		if (b)
+			htab_move(t, b, t->bits + 1);
+	}
+	bucket_append(htab_bucket(t->b, t->bits, htab_key(t, n)), n);
+	t->count++;
+}
+
+static void htab_del(struct sp_htab *t, struct hlist_node *n)
+{
+	hlist_del(n);
+	t->count--;
+}
+
+/*
+ * Forget every entry without touching it, into 2^@bits empty buckets (the
+ * old ones, emptied, if @bits is their size or no new ones can be had).
+ */
+static void htab_empty(struct sp_htab *t, unsigned int bits)
+{
+	struct hlist_head *b = NULL;
+
+	if (bits != t->bits)
+		b = bits == SP_HTAB_MIN_BITS ? t->initial :
+		    kvcalloc(1UL << bits, sizeof(*b), SP_GFP_SCAN);
+	if (b) {
+		if (t->b != t->initial)
+			kvfree(t->b);
+		t->b = b;
+		t->bits = bits;
+	}
+	memset(t->b, 0, sizeof(*t->b) << t->bits);
+	t->count = 0;
+}
+
+static void htab_free(struct sp_htab *t)
+{
+	WARN_ON_ONCE(t->count);
+	if (t->b != t->initial)
+		kvfree(t->b);
+	t->b = t->initial;
+	t->bits = SP_HTAB_MIN_BITS;
+}
+
+static struct sp_stable_node *stable_of(struct hlist_node *n)
+{
+	return n ? hlist_entry(n, struct sp_stable_node, hnode) : NULL;
+}
+
+static struct sp_rmap_item *item_of(struct hlist_node *n)
+{
+	return n ? hlist_entry(n, struct sp_rmap_item, hnode) : NULL;
+}
+
+/* The oldest stable node with @key, or NULL. */
 struct sp_stable_node *sp_stable_find(const struct sp_key *key)
 {
-	return stable_of(rb_find_first(key, &samepage_engine.stable, stable_cmp));
+	return stable_of(htab_find(&stable_tab, key));
 }
 
 /* The next stable node with the same key as @node, or NULL. */
 struct sp_stable_node *sp_stable_next(struct sp_stable_node *node)
 {
-	return stable_of(rb_next_match(&node->key, &node->rb, stable_cmp));
+	return stable_of(htab_next(&stable_tab, &node->hnode));
 }
 
 /* In-tree nodes other than @node holding the same content as @node. */
@@ -135,7 +278,7 @@ static void account_chain(struct sp_stable_node *node, int sign)
 
 void sp_stable_insert(struct sp_stable_node *node)
 {
-	rb_add(&node->rb, &samepage_engine.stable, stable_less);
+	htab_add(&stable_tab, &node->hnode);
 	node->in_tree = true;
 	samepage_engine.c.pages_shared++;
 	account_chain(node, 1);
@@ -146,31 +289,27 @@ void sp_stable_erase(struct sp_stable_node *node)
 	if (!node->in_tree)
 		return;
 	account_chain(node, -1);
-	rb_erase(&node->rb, &samepage_engine.stable);
+	htab_del(&stable_tab, &node->hnode);
 	node->in_tree = false;
 	samepage_engine.c.pages_shared--;
 }
 
-/* Leftmost unstable item with @key, or NULL. */
+/* The oldest unstable item with @key, or NULL. */
 struct sp_rmap_item *sp_unstable_find(const struct sp_key *key)
 {
-	struct rb_node *rb = rb_find_first(key, &samepage_engine.unstable, unstable_cmp);
-
-	return rb ? item_of(rb) : NULL;
+	return item_of(htab_find(&unstable_tab, key));
 }
 
 /* The next unstable item with the same key as @item, or NULL. */
 struct sp_rmap_item *sp_unstable_next(struct sp_rmap_item *item)
 {
-	struct rb_node *rb = rb_next_match(&item->key, &item->rb, unstable_cmp);
-
-	return rb ? item_of(rb) : NULL;
+	return item_of(htab_next(&unstable_tab, &item->hnode));
 }
 
 /* Link @item into this pass's tree; a @dormant one is not in pages_unshared. */
 static void unstable_link(struct sp_rmap_item *item, bool dormant)
 {
-	rb_add(&item->rb, &samepage_engine.unstable, unstable_less);
+	htab_add(&unstable_tab, &item->hnode);
 	item->unstable = true;
 	item->dormant = dormant;
 	item->seq = unstable_gen;
@@ -188,7 +327,7 @@ void sp_unstable_erase(struct sp_rmap_item *item)
 	if (!item->unstable)
 		return;
 	if (item->seq == unstable_gen)
-		rb_erase(&item->rb, &samepage_engine.unstable);
+		htab_del(&unstable_tab, &item->hnode);
 	item->unstable = false;
 	if (!item->dormant)
 		samepage_engine.c.pages_unshared--;
@@ -208,9 +347,13 @@ void sp_unstable_keep(struct sp_rmap_item *item)
 		unstable_link(item, true);
 }
 
+/* A new, empty tree, with about a bucket for each item samepage has. */
 static void unstable_new(void)
 {
-	samepage_engine.unstable = RB_ROOT;
+	unsigned long items = READ_ONCE(samepage_engine.c.rmap_items);
+
+	htab_empty(&unstable_tab, clamp_t(unsigned int, order_base_2(items ?: 1),
+					  SP_HTAB_MIN_BITS, SP_HTAB_MAX_BITS));
 	unstable_gen++;
 }
 
@@ -226,4 +369,12 @@ void sp_unstable_reset(void)
 {
 	carry_gen = 0;
 	unstable_new();
+}
+
+/* Module unload: the tables' buckets (both tables are empty by now). */
+void sp_trees_exit(void)
+{
+	htab_empty(&unstable_tab, SP_HTAB_MIN_BITS);
+	htab_free(&unstable_tab);
+	htab_free(&stable_tab);
 }

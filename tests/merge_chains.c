@@ -5,10 +5,18 @@
  * same VM; pages_shared, pages_sharing, stable_node_chains and
  * stable_node_dups must agree, at the default 256 and at 2. Also the knob's
  * EBUSY while kpages exist.
+ *
+ * Then the same beside 3000 pairs of other contents (6010 pages): 3005
+ * kpages and 6010 candidates are more than twice the 1024 buckets that
+ * each of samepage's hash tables starts with (tree.c), so both double
+ * during the pass, and the chain's five dups must still be found, in
+ * order, among the moved entries.
  */
 #include "sp.h"
 
 #define NPAGES 10
+#define NPAIRS 3000
+#define NBIG (NPAGES + 2 * NPAIRS)
 
 struct counts {
 	long shared, sharing, chains, dups;
@@ -41,7 +49,8 @@ static struct counts converge(const char *tree)
 	return now;
 }
 
-static void compare(char *buf, const char *mps, long want_shared, long want_sharing)
+static void compare(char *buf, long npages, const char *mps, long want_shared,
+		    long want_sharing)
 {
 	struct counts k, s;
 
@@ -50,11 +59,11 @@ static void compare(char *buf, const char *mps, long want_shared, long want_shar
 	must_set(KSM_TREE, "max_page_sharing", mps);
 	must_set(KSM_TREE, "pages_to_scan", "10000");
 	must_set(KSM_TREE, "sleep_millisecs", "0");
-	if (madvise(buf, NPAGES * page_size, MADV_MERGEABLE))
+	if (madvise(buf, npages * page_size, MADV_MERGEABLE))
 		tap_bail("MADV_MERGEABLE: %s", strerror(errno));
 	k = converge(KSM_TREE);
 	must_set(KSM_TREE, "run", "2");
-	madvise(buf, NPAGES * page_size, MADV_UNMERGEABLE);
+	madvise(buf, npages * page_size, MADV_UNMERGEABLE);
 	must_set(KSM_TREE, "run", "0");
 	must_set(KSM_TREE, "max_page_sharing", "256");
 	must_set(KSM_TREE, "pages_to_scan", "100");
@@ -63,19 +72,19 @@ static void compare(char *buf, const char *mps, long want_shared, long want_shar
 	/* samepage */
 	sp_reset();
 	must_set(SP_TREE, "max_page_sharing", mps);
-	sp_range(1, 0, buf, NPAGES * page_size);
+	sp_range(1, 0, buf, npages * page_size);
 	s = converge(SP_TREE);
 	tap_ok(!memcmp(&k, &s, sizeof(k)),
-	       "max_page_sharing=%s: shared/sharing/chains/dups samepage %ld/%ld/%ld/%ld, ksm %ld/%ld/%ld/%ld",
-	       mps, s.shared, s.sharing, s.chains, s.dups, k.shared, k.sharing,
+	       "%ld pages, max_page_sharing=%s: shared/sharing/chains/dups samepage %ld/%ld/%ld/%ld, ksm %ld/%ld/%ld/%ld",
+	       npages, mps, s.shared, s.sharing, s.chains, s.dups, k.shared, k.sharing,
 	       k.chains, k.dups);
 	tap_ok(s.shared == want_shared && s.sharing == want_sharing,
-	       "max_page_sharing=%s: %ld shared, %ld sharing (want %ld, %ld)", mps,
-	       s.shared, s.sharing, want_shared, want_sharing);
+	       "%ld pages, max_page_sharing=%s: %ld shared, %ld sharing (want %ld, %ld)",
+	       npages, mps, s.shared, s.sharing, want_shared, want_sharing);
 	tap_ok(set_knob("max_page_sharing", "3") == -EBUSY &&
 	       set_knob("merge_across_nodes", "0") == -EBUSY,
 	       "max_page_sharing and merge_across_nodes are EBUSY while kpages exist");
-	sp_range(0, 0, buf, NPAGES * page_size);
+	sp_range(0, 0, buf, npages * page_size);
 	must_set(SP_TREE, "max_page_sharing", "256");
 }
 
@@ -83,12 +92,15 @@ int main(void)
 {
 	char *buf;
 
-	sp_test_init(6);
-	buf = map_pages(NPAGES);
+	sp_test_init(9);
+	buf = map_pages(NBIG);
 	for (int i = 0; i < NPAGES; i++)
 		fill_page(buf + i * page_size, 3);
-	compare(buf, "256", 1, 9);
-	compare(buf, "2", 5, 5);
+	compare(buf, NPAGES, "256", 1, 9);
+	compare(buf, NPAGES, "2", 5, 5);
+	for (int i = 0; i < 2 * NPAIRS; i++)
+		fill_page(buf + (NPAGES + i) * page_size, 1000 + i / 2);
+	compare(buf, NBIG, "2", 5 + NPAIRS, 5 + NPAIRS);
 	sp_restore();
 	return tap_done();
 }
