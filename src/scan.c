@@ -542,12 +542,17 @@ static int merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
 	struct sp_stable_node *node;
 	int why;
 
+	/*
+	 * A full kpage is passed over without a compare, as in-tree's chain
+	 * walk passes over a full dup: comparing it only ever counted a
+	 * collision. A content with many full dups (zero pages without
+	 * use_zero_pages: one per 256 pages) made that a memcmp() per full
+	 * dup for every page that joined the chain, most of samepaged's
+	 * memcmp() time in W1 (perf).
+	 */
 	for (node = sp_stable_find(&item->key); node; node = sp_stable_next(node)) {
-		if (node->sharers >= max) {	/* full: try a dup */
-			if (!sp_pages_equal(page, node->kpage))
-				count_collision(page, node->kpage, &item->key);
+		if (node->sharers >= max)	/* full: try a dup */
 			continue;
-		}
 		why = try_merge(vma, item->addr, page, node->kpage, false);
 		if (why == DIFFERS) {		/* compared in sp_replace_page() */
 			count_collision(page, node->kpage, &item->key);
