@@ -156,6 +156,15 @@ static void bucket_append(struct hlist_head *head, struct hlist_node *n)
 	hlist_add_behind(n, last);
 }
 
+/* Make @b (2^@bits buckets) @t's, freeing the old ones unless static. */
+static void htab_set_buckets(struct sp_htab *t, struct hlist_head *b, unsigned int bits)
+{
+	if (t->b != t->initial)
+		kvfree(t->b);
+	t->b = b;
+	t->bits = bits;
+}
+
 /* Move every entry of @t into 2^@bits fresh buckets @b, keeping their order. */
 static void htab_move(struct sp_htab *t, struct hlist_head *b, unsigned int bits)
 {
@@ -171,10 +180,7 @@ static void htab_move(struct sp_htab *t, struct hlist_head *b, unsigned int bits
 			bucket_append(htab_bucket(b, bits, htab_key(t, n)), n);
 		}
 	}
-	if (t->b != t->initial)
-		kvfree(t->b);
-	t->b = b;
-	t->bits = bits;
+	htab_set_buckets(t, b, bits);
 }
 
 static void htab_add(struct sp_htab *t, struct hlist_node *n)
@@ -206,23 +212,17 @@ static void htab_empty(struct sp_htab *t, unsigned int bits)
 	if (bits != t->bits)
 		b = bits == SP_HTAB_MIN_BITS ? t->initial :
 		    kvcalloc(1UL << bits, sizeof(*b), SP_GFP_SCAN);
-	if (b) {
-		if (t->b != t->initial)
-			kvfree(t->b);
-		t->b = b;
-		t->bits = bits;
-	}
+	if (b)
+		htab_set_buckets(t, b, bits);
 	memset(t->b, 0, sizeof(*t->b) << t->bits);
 	t->count = 0;
 }
 
+/* Unload: back to the static buckets (a table left with entries is a bug). */
 static void htab_free(struct sp_htab *t)
 {
 	WARN_ON_ONCE(t->count);
-	if (t->b != t->initial)
-		kvfree(t->b);
-	t->b = t->initial;
-	t->bits = SP_HTAB_MIN_BITS;
+	htab_empty(t, SP_HTAB_MIN_BITS);
 }
 
 static struct sp_stable_node *stable_of(struct hlist_node *n)
@@ -350,7 +350,7 @@ void sp_unstable_keep(struct sp_rmap_item *item)
 /* A new, empty tree, with about a bucket for each item samepage has. */
 static void unstable_new(void)
 {
-	unsigned long items = READ_ONCE(samepage_engine.c.rmap_items);
+	unsigned long items = samepage_engine.c.rmap_items;
 
 	htab_empty(&unstable_tab, clamp_t(unsigned int, order_base_2(items ?: 1),
 					  SP_HTAB_MIN_BITS, SP_HTAB_MAX_BITS));
@@ -374,7 +374,6 @@ void sp_unstable_reset(void)
 /* Module unload: the tables' buckets (both tables are empty by now). */
 void sp_trees_exit(void)
 {
-	htab_empty(&unstable_tab, SP_HTAB_MIN_BITS);
-	htab_free(&unstable_tab);
+	htab_empty(&unstable_tab, SP_HTAB_MIN_BITS);	/* dropped, not erased */
 	htab_free(&stable_tab);
 }
