@@ -79,6 +79,13 @@ struct sp_key {
 	u64 hash;
 };
 
+/*
+ * A kpage hit by a memory error (hwpoison.c): out of every table from
+ * sp_kpage_poison() on; TAKING while its mappings are being replaced (the
+ * prune leaves the node alone), TAKEN after, until it is freed.
+ */
+enum sp_poison { SP_POISON_NONE, SP_POISON_TAKING, SP_POISON_TAKEN };
+
 /**
  * struct sp_stable_node - one kpage and the key that finds it
  * @hnode: in the stable tree's table while @in_tree (tree.c)
@@ -89,6 +96,7 @@ struct sp_key {
  * @sharers: number of @items; forked children map @kpage too, uncounted,
  *	as in-tree KSM does not count them either
  * @in_tree: @hnode is linked (the node has sharers)
+ * @poison: a memory error hit @kpage (kpage.c, hwpoison.c)
  */
 struct sp_stable_node {
 	struct hlist_node hnode;
@@ -98,6 +106,7 @@ struct sp_stable_node {
 	struct page *kpage;
 	unsigned int sharers;
 	bool in_tree;
+	u8 poison;		/* enum sp_poison */
 };
 
 /**
@@ -239,6 +248,7 @@ struct sp_counters {
 	unsigned long pages_skipped_thp;	/* subpages of THPs left whole */
 	unsigned long thp_split;	/* huge pages split to merge */
 	unsigned long pages_skipped;	/* by smart scan */
+	unsigned long pages_hwpoisoned;	/* kpages a memory error hit */
 	unsigned long pass_visited;	/* addresses seen in this pass */
 	unsigned long last_pass_visited;
 };
@@ -318,6 +328,8 @@ struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
 void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
 void sp_item_unlink(struct sp_rmap_item *item);
 void sp_kpage_drop(struct sp_stable_node *node);
+void sp_kpage_poison(struct sp_stable_node *node);
+void sp_kpage_poison_done(struct sp_stable_node *node);
 unsigned long sp_prune(void);
 bool sp_prune_due(void);
 
@@ -434,6 +446,9 @@ bool sp_inherits(struct mm_struct *mm);
 void sp_inherit(struct mm_struct *mm, struct pid *pid);
 void sp_queue_follow(struct mm_struct *mm, struct pid *pid);
 void sp_inherit_exit(void);
+
+/* hwpoison.c: memory errors on kpages */
+int sp_hwpoison_kpage(unsigned long pfn, int flags, int err);
 
 /* hooks.c */
 int sp_hooks_init(void);

@@ -22,8 +22,11 @@
  *                 registered whole is registered whole; a child that
  *                 in-tree KSM made mergeable is followed.
  *  inherit_exec   kprobe on begin_new_exec(): so is the new mm of an exec.
+ *  memory_errors  ftrace on memory_failure(): after the kernel's own
+ *                 handling, a poisoned kpage is taken out of every mapping
+ *                 (hwpoison.c), which the kernel cannot do for it.
  *
- * The two unmerge hooks need the caller's sleepable context (they fault
+ * The two unmerge hooks and memory_errors need the caller's sleepable context (they fault
  * pages in), which a kprobe handler is not: their ftrace callback sends
  * the traced function to a wrapper in this file, which calls the original
  * (recognised by its return address inside this module, so not redirected
@@ -168,6 +171,18 @@ static int disable_merge_any_wrapper(struct mm_struct *mm)
 	return err;
 }
 
+/* Replaces memory_failure(): the kernel's handling, then samepage's. */
+static int memory_failure_wrapper(unsigned long pfn, int flags)
+{
+	int err;
+
+	wrapper_enter();
+	err = sp_memory_failure(pfn, flags);
+	err = sp_hwpoison_kpage(pfn, flags, err);
+	wrapper_leave();
+	return err;
+}
+
 enum sp_hook_kind { SP_KPROBE, SP_FTRACE, SP_TRACEPOINT };
 
 /**
@@ -212,6 +227,8 @@ static struct sp_hook hooks[] = {
 	{ "inherit_fork", "sched_process_fork", SP_TRACEPOINT, .probe = fork_probe },
 	{ "inherit_exec", "begin_new_exec", SP_KPROBE, .pre = new_exec_pre },
 	{ "follow_madvise", "__ksm_enter", SP_KPROBE, .pre = ksm_enter_pre },
+	{ "memory_errors", "memory_failure", SP_FTRACE, .wrapper = memory_failure_wrapper,
+	  .orig = &samepage_ksyms.memory_failure },
 };
 
 static const char *const kind_names[] = {

@@ -171,10 +171,52 @@ static void free_node(struct sp_stable_node *node)
 	sp_stable_erase(node);
 	list_del(&node->list);
 	xa_erase(&kpage_nodes, folio_pfn(folio));
+	/*
+	 * A poisoned frame stays out of the allocator for good (the kernel
+	 * keeps any PG_hwpoison page out of it) and may outlive samepage:
+	 * it must not point at the dummy anon_vma, freed at unload.
+	 */
+	if (node->poison)
+		WRITE_ONCE(folio->mapping, NULL);
 	folio_put(folio);
 	kmem_cache_free(sp_node_cache, node);
 	samepage_engine.c.kernel_pages_allocated--;
 	module_put(THIS_MODULE);
+}
+
+/**
+ * sp_kpage_poison() - a memory error hit @node's kpage: take it out of reach
+ * @node: a node of the pfn index (engine lock held)
+ *
+ * The kpage leaves the stable table and the pfn index, and every item
+ * merged into it is unlinked, at once: nothing merges onto the frame again,
+ * and no visit links a mapping of it to the node. The node stays on the
+ * kpage list, SP_POISON_TAKING, so that it outlives sp_hwpoison_kpage()'s
+ * replacement of the frame's mappings; sp_kpage_poison_done() ends that.
+ */
+void sp_kpage_poison(struct sp_stable_node *node)
+{
+	lockdep_assert_held(&samepage_engine.lock);
+	WARN_ON_ONCE(node->poison != SP_POISON_NONE);
+	while (!hlist_empty(&node->items))
+		sp_item_unlink(hlist_entry(node->items.first, struct sp_rmap_item, nlink));
+	sp_stable_erase(node);
+	xa_erase(&kpage_nodes, page_to_pfn(node->kpage));
+	node->poison = SP_POISON_TAKING;
+	samepage_engine.c.pages_hwpoisoned++;
+}
+
+/*
+ * sp_kpage_poison_done() - the mappings of @node's poisoned kpage were
+ * replaced: free the node now if nothing maps the frame any more, else at
+ * the prune that finds it unmapped. Engine lock held.
+ */
+void sp_kpage_poison_done(struct sp_stable_node *node)
+{
+	lockdep_assert_held(&samepage_engine.lock);
+	WARN_ON_ONCE(node->poison != SP_POISON_TAKING || node->sharers);
+	node->poison = SP_POISON_TAKEN;
+	sp_kpage_drop(node);
 }
 
 /*
@@ -197,6 +239,8 @@ static unsigned long kpage_prune(void)
 	unsigned long orphans = 0;
 
 	list_for_each_entry_safe(node, tmp, &samepage_engine.kpages, list) {
+		if (node->poison == SP_POISON_TAKING)
+			continue;	/* sp_hwpoison_kpage() is at it */
 		if (folio_mapped(page_folio(node->kpage)))
 			orphans += !node->sharers;
 		else

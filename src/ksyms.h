@@ -45,6 +45,8 @@ struct task_struct;
 	X(ksm_disable_merge_any, "ksm_disable_merge_any",	false)	\
 	X(ksm_thread_mutex,	"ksm_thread_mutex",		false)	\
 	X(ksm_zero_pages,	"ksm_zero_pages",		false)	\
+	X(memory_failure,	"memory_failure",		false)	\
+	X(force_sig_mceerr,	"force_sig_mceerr",		false)	\
 	X(split_page,		SP_SPLIT_SYM,	IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) \
 	SP_PTE_LOCK_KSYM(X)						\
 	SP_MEMCG_KSYM(X)
@@ -139,6 +141,18 @@ static inline int sp_ksm_madvise(struct vm_area_struct *vma, unsigned long start
 static inline int sp_ksm_disable_merge_any(struct mm_struct *mm)
 {
 	return (int)SP_CALL1(ksm_disable_merge_any, mm);
+}
+
+/* memory_failure() (exported, but called like the other wrapped originals) */
+static inline int sp_memory_failure(unsigned long pfn, int flags)
+{
+	return (int)SP_CALL2(memory_failure, pfn, flags);
+}
+
+/* force_sig_mceerr(): SIGBUS with an MCE code to current (unexported) */
+static inline int sp_force_sig_mceerr(int code, void __user *addr, short lsb)
+{
+	return (int)SP_CALL3(force_sig_mceerr, code, (__force unsigned long)addr, lsb);
 }
 
 /*

@@ -39,6 +39,8 @@ static enum sp_pte_kind get_huge_subpage(struct vm_area_struct *vma, pmd_t *pmd,
 	folio = page_folio(page);
 	if (!folio_test_anon(folio))	/* the huge zero page, for one */
 		goto out;
+	if (PageHWPoison(page))		/* never read a poisoned page */
+		goto out;
 	folio_get(folio);
 	*pagep = page;
 	kind = SP_PTE_HUGE;
@@ -59,7 +61,8 @@ out:
  * a PTE-mapped large folio), SP_PTE_HUGE (the subpage at @addr of a
  * PMD-mapped THP), SP_PTE_ZERO (the shared zero page), SP_PTE_NO_TABLE (no
  * page table covers @addr: nothing in its whole PMD range) or SP_PTE_NONE
- * (nothing mergeable: not present, swapped, a KSM page, a special mapping).
+ * (nothing mergeable: not present, swapped, a KSM page, a special mapping,
+ * a page a memory error hit).
  */
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
 				  struct page **pagep, struct sp_pmd_cache *pc)
@@ -107,6 +110,13 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 	folio = page_folio(page);
 	if (!folio_test_anon(folio) || folio_test_ksm(folio))
 		goto out;
+	/*
+	 * A poisoned page is nothing samepage may read (a machine check in
+	 * kernel mode) or give back: a poisoned kpage's mappings are
+	 * hwpoison.c's to replace, and no scan, merge or unmerge touches it.
+	 */
+	if (PageHWPoison(page))
+		goto out;
 	folio_get(folio);
 	*pagep = page;
 	kind = SP_PTE_ANON;
@@ -138,7 +148,7 @@ out:
  *
  * Return: 0, -EBUSY if someone else pins the page, -ESTALE if its content
  * differs from @kpage's (a hash collision, or a write since it was
- * hashed), or -EAGAIN if it moved meanwhile.
+ * hashed), or -EAGAIN if it moved meanwhile or a memory error hit either.
  */
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage, bool fill)
@@ -178,6 +188,11 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 	    folio_ref_count(folio)) {
 		set_pte_at(mm, addr, ptep, entry);
 		err = -EBUSY;
+		goto out_unlock;
+	}
+	/* hit by a memory error since it was looked up: never read it */
+	if (PageHWPoison(page) || (kpage && PageHWPoison(kpage))) {
+		set_pte_at(mm, addr, ptep, entry);
 		goto out_unlock;
 	}
 	if (fill) {

@@ -381,6 +381,7 @@ SP_COUNTER(stable_node_dups, READ_ONCE(c->stable_node_dups));
 SP_COUNTER(pages_skipped_thp, READ_ONCE(c->pages_skipped_thp));
 SP_COUNTER(thp_split, READ_ONCE(c->thp_split));
 SP_COUNTER(pages_skipped, READ_ONCE(c->pages_skipped));
+SP_COUNTER(pages_hwpoisoned, READ_ONCE(c->pages_hwpoisoned));
 static ssize_t cow_breaks_show(struct kobject *kobj, struct kobj_attribute *attr,
 			       char *buf)
 {
@@ -407,6 +408,7 @@ static struct attribute *samepage_attrs[] = {
 	&full_scans_attr.attr,
 	&kernel_pages_allocated_attr.attr,
 	&hash_collisions_attr.attr,
+	&pages_hwpoisoned_attr.attr,
 	&general_profit_attr.attr,
 	&ksm_zero_pages_attr.attr,
 	&stable_node_chains_attr.attr,

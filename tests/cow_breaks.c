@@ -26,7 +26,7 @@ int main(void)
 		hooks[0] = '\0';
 	if (f)
 		fclose(f);
-	snprintf(want, sizeof(want), "cow_breaks:do_wp_page(kprobe) unmerge_madvise:ksm_madvise(ftrace) %sinherit_fork:sched_process_fork(tracepoint) inherit_exec:begin_new_exec(kprobe) follow_madvise:__ksm_enter(kprobe)\n",
+	snprintf(want, sizeof(want), "cow_breaks:do_wp_page(kprobe) unmerge_madvise:ksm_madvise(ftrace) %sinherit_fork:sched_process_fork(tracepoint) inherit_exec:begin_new_exec(kprobe) follow_madvise:__ksm_enter(kprobe) memory_errors:memory_failure(ftrace)\n",
 		 prctl(PR_GET_MEMORY_MERGE_, 0, 0, 0, 0) < 0 ? "" :
 		 "unmerge_prctl:ksm_disable_merge_any(ftrace) ");
 	active = !strcmp(hooks, want);	/* before strtok() below cuts the newline */

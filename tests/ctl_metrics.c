@@ -60,6 +60,7 @@ static const struct { const char *file, *series; int ms; } names[] = {
 	{ "pages_skipped_thp", "samepage_pages_skipped_thp_total", 0 },
 	{ "hash_collisions", "samepage_hash_collisions_total", 0 },
 	{ "cow_breaks", "samepage_cow_breaks_total", 0 },
+	{ "pages_hwpoisoned", "samepage_pages_hwpoisoned_total", 0 },
 	{ "stable_node_chains_prune_millisecs", "samepage_stable_node_chains_prune_seconds", 1 },
 	{ "advisor_target_scan_time", "samepage_advisor_target_scan_time_seconds", 0 },
 };
