@@ -249,6 +249,10 @@ struct sp_counters {
 	unsigned long thp_split;	/* huge pages split to merge */
 	unsigned long pages_skipped;	/* by smart scan */
 	unsigned long pages_hwpoisoned;	/* kpages a memory error hit */
+	unsigned long kpage_arenas;	/* arenas held (arena.c) */
+	unsigned long kpage_arenas_freed;	/* arenas given back */
+	unsigned long kpages_loose;	/* kpages outside arenas */
+	unsigned long kpages_moved;	/* kpages moved (compact.c) */
 	unsigned long pass_visited;	/* addresses seen in this pass */
 	unsigned long last_pass_visited;
 };
@@ -317,6 +321,17 @@ void sp_caches_exit(void);
 
 /* memcg.c: kpages are charged to a memory cgroup */
 int sp_kpage_charge(struct page *kpage, struct mm_struct *mm);
+int sp_kpage_charge_like(struct page *kpage, struct page *old);
+void sp_kpage_uncharge(struct page *kpage);
+
+/* arena.c: the frames of kpages, carved from PMD-sized arenas */
+int sp_arena_init(void);
+void sp_arena_exit(void);
+struct page *sp_arena_alloc(int nid, bool stall, bool arena_only);
+bool sp_arena_free(struct page *page);
+bool sp_arena_should_move(struct page *page);
+bool sp_arena_plan(void);
+void sp_arena_flush(void);
 
 /* kpage.c: kpages and their stable nodes */
 int sp_kpage_init(void);
@@ -325,6 +340,8 @@ bool sp_is_kpage(struct page *page);
 struct sp_stable_node *sp_kpage_node(struct page *kpage);
 struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
 				    const struct sp_key *key);
+struct sp_stable_node *sp_kpage_clone(struct sp_stable_node *from);
+void sp_item_move(struct sp_rmap_item *item, struct sp_stable_node *to);
 void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
 void sp_item_unlink(struct sp_rmap_item *item);
 void sp_kpage_drop(struct sp_stable_node *node);
@@ -358,6 +375,9 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 				  struct page **pagep, struct sp_pmd_cache *pc);
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage, bool fill);
+
+/* compact.c: moving kpages into the fullest arenas */
+void sp_compact(unsigned int budget);
 
 /* slothash.c: the mm -> slot hash (RCU readers) */
 struct sp_mm_slot *sp_find_slot(struct mm_struct *mm);

@@ -33,9 +33,15 @@ static void *kpage_mapping __ro_after_init;
 
 int sp_kpage_init(void)
 {
+	int err = sp_arena_init();
+
+	if (err)
+		return err;
 	dummy_anon_vma = kzalloc(sizeof(*dummy_anon_vma), GFP_KERNEL);
-	if (!dummy_anon_vma)
+	if (!dummy_anon_vma) {
+		sp_arena_exit();
 		return -ENOMEM;
+	}
 	init_rwsem(&dummy_anon_vma->rwsem);
 	atomic_set(&dummy_anon_vma->refcount, 1);
 	dummy_anon_vma->root = dummy_anon_vma;
@@ -48,6 +54,7 @@ int sp_kpage_init(void)
 /* Only called once no kpage is left (each one holds a module reference). */
 void sp_kpage_exit(void)
 {
+	sp_arena_exit();	/* its spare frames still point at the dummy */
 	synchronize_rcu();
 	kfree(dummy_anon_vma);
 }
@@ -63,23 +70,15 @@ struct sp_stable_node *sp_kpage_node(struct page *kpage)
 	return xa_load(&kpage_nodes, page_to_pfn(kpage));
 }
 
-/**
- * sp_kpage_new() - a new kpage for the content of @src
- * @mm: the address space of @src: the kpage is charged to its memcg
- * @src: the page it is for (the caller holds a reference)
- * @key: node and xxh64 of that content
- *
- * The kpage is set up under its folio lock as DESIGN.md 3 requires, then
- * left unlocked, on @src's NUMA node. Its content is not there yet: the
- * first sp_replace_page() (with @fill) copies it in. It takes a
- * module reference, dropped when it is freed.
- *
- * Return: its stable node (not yet in the tree); ERR_PTR(-ENOSPC) when
- * max_kernel_pages is reached, -EDQUOT when @mm's memcg is at its limit,
- * -ENOMEM when out of memory.
+/*
+ * A new kpage on node @nid for content @key, charged to @mm's memcg, or to
+ * @like's when moving @like (compact.c). The frame comes from an arena
+ * (arena.c); a frame that held a kpage before keeps its set-up, a fresh one
+ * is set up under its folio lock as Documentation/design.md ("The kpage")
+ * requires, then left unlocked. Return: as sp_kpage_new().
  */
-struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
-				    const struct sp_key *key)
+static struct sp_stable_node *node_new(int nid, struct mm_struct *mm,
+				       struct page *like, const struct sp_key *key)
 {
 	struct samepage_engine *e = &samepage_engine;
 	unsigned long max = READ_ONCE(samepage_knobs.max_kernel_pages);
@@ -88,6 +87,7 @@ struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
 	struct page *kpage;
 	int err = -ENOMEM;
 
+	lockdep_assert_held(&e->lock);
 	if (max && e->c.kernel_pages_allocated >= max)
 		return ERR_PTR(-ENOSPC);
 	node = kmem_cache_zalloc(sp_node_cache, SP_GFP_SCAN);
@@ -95,13 +95,14 @@ struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
 		return ERR_PTR(-ENOMEM);
 	/*
 	 * On the candidate's own node: merge_across_nodes=0 must keep it
-	 * there. Never by reclaiming hard or OOM-killing (SP_GFP_SCAN).
+	 * there. Never by reclaiming hard or OOM-killing. A move may wait for
+	 * a block (samepaged holds no mmap lock then), and only ever goes into
+	 * an arena.
 	 */
-	kpage = alloc_pages_node(page_to_nid(src), GFP_HIGHUSER | __GFP_THISNODE |
-				 __GFP_NORETRY | __GFP_NOWARN, 0);
+	kpage = sp_arena_alloc(nid, like != NULL, like != NULL);
 	if (!kpage)
-		goto fail;
-	if (sp_kpage_charge(kpage, mm)) {
+		goto fail_node;
+	if (like ? sp_kpage_charge_like(kpage, like) : sp_kpage_charge(kpage, mm)) {
 		err = -EDQUOT;
 		goto fail;
 	}
@@ -112,12 +113,14 @@ struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
 		goto fail;
 	}
 	folio = page_folio(kpage);
-	__folio_set_locked(folio);
-	__folio_mark_uptodate(folio);
-	__folio_set_swapbacked(folio);
-	folio->index = 0;
-	WRITE_ONCE(folio->mapping, kpage_mapping);
-	folio_unlock(folio);
+	if (!sp_is_kpage(kpage)) {
+		__folio_set_locked(folio);
+		__folio_mark_uptodate(folio);
+		__folio_set_swapbacked(folio);
+		folio->index = 0;
+		WRITE_ONCE(folio->mapping, kpage_mapping);
+		folio_unlock(folio);
+	}
 
 	node->kpage = kpage;
 	node->key = *key;
@@ -126,10 +129,48 @@ struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
 	e->c.kernel_pages_allocated++;
 	return node;
 fail:
-	if (kpage)
+	if (!sp_arena_free(kpage))
 		put_page(kpage);	/* uncharges it, if it was charged */
+fail_node:
 	kmem_cache_free(sp_node_cache, node);
 	return ERR_PTR(err);
+}
+
+/**
+ * sp_kpage_new() - a new kpage for the content of @src
+ * @mm: the address space of @src: the kpage is charged to its memcg
+ * @src: the page it is for (the caller holds a reference)
+ * @key: node and xxh64 of that content
+ *
+ * The kpage is on @src's NUMA node. Its content is not there yet: the
+ * first sp_replace_page() (with @fill) copies it in. It takes a module
+ * reference, dropped when it is freed.
+ *
+ * Return: its stable node (not yet in the tree); ERR_PTR(-ENOSPC) when
+ * max_kernel_pages is reached, -EDQUOT when @mm's memcg is at its limit,
+ * -ENOMEM when out of memory.
+ */
+struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
+				    const struct sp_key *key)
+{
+	return node_new(page_to_nid(src), mm, NULL, key);
+}
+
+/**
+ * sp_kpage_clone() - a copy of @from's kpage in an arena, to move to
+ * @from: a node whose kpage is loose or in an arena being emptied
+ *
+ * Same node, key and memcg as @from's kpage; the content is copied now
+ * (a kpage never changes). Return: as sp_kpage_new().
+ */
+struct sp_stable_node *sp_kpage_clone(struct sp_stable_node *from)
+{
+	struct sp_stable_node *node;
+
+	node = node_new(page_to_nid(from->kpage), NULL, from->kpage, &from->key);
+	if (!IS_ERR(node))
+		copy_highpage(node->kpage, from->kpage);
+	return node;
 }
 
 /* @item now maps @node's kpage. */
@@ -143,6 +184,19 @@ void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node)
 	item->merged_at = samepage_engine.c.full_scans;
 	item->slot->merging++;
 	hlist_add_head(&item->nlink, &node->items);
+}
+
+/*
+ * @item's address maps @to's kpage now instead of its node's, which held
+ * the same content (a move, compact.c): it keeps its merge's age.
+ */
+void sp_item_move(struct sp_rmap_item *item, struct sp_stable_node *to)
+{
+	unsigned long merged_at = item->merged_at;
+
+	sp_item_unlink(item);
+	sp_item_link(item, to);
+	item->merged_at = merged_at;
 }
 
 /* @item no longer maps its kpage (COW, unmerge, unmap or teardown). */
@@ -178,7 +232,8 @@ static void free_node(struct sp_stable_node *node)
 	 */
 	if (node->poison)
 		WRITE_ONCE(folio->mapping, NULL);
-	folio_put(folio);
+	if (!sp_arena_free(node->kpage))
+		folio_put(folio);
 	kmem_cache_free(sp_node_cache, node);
 	samepage_engine.c.kernel_pages_allocated--;
 	module_put(THIS_MODULE);

@@ -47,6 +47,7 @@ struct task_struct;
 	X(ksm_zero_pages,	"ksm_zero_pages",		false)	\
 	X(memory_failure,	"memory_failure",		false)	\
 	X(force_sig_mceerr,	"force_sig_mceerr",		false)	\
+	X(drain_all_pages,	"drain_all_pages",		false)	\
 	X(split_page,		SP_SPLIT_SYM,	IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) \
 	SP_PTE_LOCK_KSYM(X)						\
 	SP_MEMCG_KSYM(X)
@@ -57,7 +58,8 @@ struct task_struct;
  */
 #ifdef CONFIG_MEMCG
 #define SP_MEMCG_KSYM(X) \
-	X(mem_cgroup_charge,	"__mem_cgroup_charge",		true)
+	X(mem_cgroup_charge,	"__mem_cgroup_charge",		true)	\
+	X(mem_cgroup_uncharge,	"__mem_cgroup_uncharge",	true)
 #else
 #define SP_MEMCG_KSYM(X)
 #endif
@@ -149,6 +151,12 @@ static inline int sp_memory_failure(unsigned long pfn, int flags)
 	return (int)SP_CALL2(memory_failure, pfn, flags);
 }
 
+/* drain_all_pages(): the per-CPU free lists of @zone (NULL: all) to the buddy lists */
+static inline void sp_drain_all_pages(struct zone *zone)
+{
+	SP_CALL1(drain_all_pages, zone);
+}
+
 /* force_sig_mceerr(): SIGBUS with an MCE code to current (unexported) */
 static inline int sp_force_sig_mceerr(int code, void __user *addr, short lsb)
 {
@@ -176,6 +184,12 @@ static inline int sp_mem_cgroup_charge(struct folio *folio, struct mm_struct *mm
 				       gfp_t gfp)
 {
 	return (int)SP_CALL3(mem_cgroup_charge, folio, mm, (__force unsigned int)gfp);
+}
+
+/* __mem_cgroup_uncharge(): what a page's free path does (mem_cgroup_uncharge()) */
+static inline void sp_mem_cgroup_uncharge(struct folio *folio)
+{
+	SP_CALL1(mem_cgroup_uncharge, folio);
 }
 #endif
 

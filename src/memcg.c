@@ -23,6 +23,7 @@
  */
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 
 #include "engine.h"
 #include "ksyms.h"
@@ -45,5 +46,50 @@ int sp_kpage_charge(struct page *kpage, struct mm_struct *mm)
 	return sp_mem_cgroup_charge(page_folio(kpage), mm, SP_CHARGE_GFP);
 #else
 	return 0;
+#endif
+}
+
+/**
+ * sp_kpage_charge_like() - charge a new, unmapped kpage to @old's memcg
+ * @kpage: the kpage that takes over @old's mappings (compact.c)
+ * @old: a charged kpage
+ *
+ * A kpage that moves stays charged where it was: the charge goes to the
+ * memcg that is active while it is made (set_active_memcg(), which
+ * __mem_cgroup_charge() uses when it is given no mm).
+ *
+ * Return: 0, or -ENOMEM if that memcg is at its limit.
+ */
+int sp_kpage_charge_like(struct page *kpage, struct page *old)
+{
+#ifdef CONFIG_MEMCG
+	struct mem_cgroup *memcg, *prev;
+	int err;
+
+	if (mem_cgroup_disabled())
+		return 0;
+	memcg = folio_memcg(page_folio(old));
+	if (!memcg)		/* charged nowhere: nor is the new one */
+		return 0;
+	prev = set_active_memcg(memcg);
+	err = sp_mem_cgroup_charge(page_folio(kpage), NULL, SP_CHARGE_GFP);
+	set_active_memcg(prev);
+	return err;
+#else
+	return 0;
+#endif
+}
+
+/**
+ * sp_kpage_uncharge() - a kpage's frame stays samepage's after the kpage:
+ * uncharge it now (an arena slot made free: arena.c), as the free path of
+ * a page does
+ * @kpage: the unmapped frame, whose only reference is samepage's
+ */
+void sp_kpage_uncharge(struct page *kpage)
+{
+#ifdef CONFIG_MEMCG
+	if (!mem_cgroup_disabled())
+		sp_mem_cgroup_uncharge(page_folio(kpage));
 #endif
 }

@@ -954,6 +954,17 @@ static unsigned long count_slots(void)
 	return n;
 }
 
+/*
+ * kpages moved per pass end or prune (compact.c): the scan's own budget,
+ * and never less than two arenas' worth, so that merged memory packed
+ * after a churn does not wait for many passes at the default knobs.
+ */
+static unsigned int compact_budget(void)
+{
+	return max_t(unsigned int, READ_ONCE(samepage_knobs.pages_to_scan),
+		     2 * SP_PMD_PAGES);
+}
+
 /* The cursor wrapped: one full pass is done. */
 static void end_full_pass(void)
 {
@@ -964,6 +975,7 @@ static void end_full_pass(void)
 	sp_unstable_next_pass();
 	c->full_scans++;
 	sp_prune();
+	sp_compact(compact_budget());
 	sp_publish_all();	/* merges moved partners' counts after their pass */
 	trace_scan_stop(c->full_scans, c->last_pass_visited, c->pages_shared,
 			c->pages_sharing);
@@ -1153,8 +1165,10 @@ static bool scan_batch(unsigned int budget)
 			break;
 		cond_resched();
 	}
-	if (sp_prune_due())
+	if (sp_prune_due()) {
 		sp_prune();
+		sp_compact(compact_budget());
+	}
 	mutex_unlock(&e->lock);
 	merging_end();
 	return idle;

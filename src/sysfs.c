@@ -382,6 +382,9 @@ SP_COUNTER(pages_skipped_thp, READ_ONCE(c->pages_skipped_thp));
 SP_COUNTER(thp_split, READ_ONCE(c->thp_split));
 SP_COUNTER(pages_skipped, READ_ONCE(c->pages_skipped));
 SP_COUNTER(pages_hwpoisoned, READ_ONCE(c->pages_hwpoisoned));
+SP_COUNTER(kpage_arenas, READ_ONCE(c->kpage_arenas));
+SP_COUNTER(kpage_arenas_freed, READ_ONCE(c->kpage_arenas_freed));
+SP_COUNTER(kpages_moved, READ_ONCE(c->kpages_moved));
 static ssize_t cow_breaks_show(struct kobject *kobj, struct kobj_attribute *attr,
 			       char *buf)
 {
@@ -409,6 +412,9 @@ static struct attribute *samepage_attrs[] = {
 	&kernel_pages_allocated_attr.attr,
 	&hash_collisions_attr.attr,
 	&pages_hwpoisoned_attr.attr,
+	&kpage_arenas_attr.attr,
+	&kpage_arenas_freed_attr.attr,
+	&kpages_moved_attr.attr,
 	&general_profit_attr.attr,
 	&ksm_zero_pages_attr.attr,
 	&stable_node_chains_attr.attr,

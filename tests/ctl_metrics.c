@@ -61,6 +61,8 @@ static const struct { const char *file, *series; int ms; } names[] = {
 	{ "hash_collisions", "samepage_hash_collisions_total", 0 },
 	{ "cow_breaks", "samepage_cow_breaks_total", 0 },
 	{ "pages_hwpoisoned", "samepage_pages_hwpoisoned_total", 0 },
+	{ "kpage_arenas_freed", "samepage_kpage_arenas_freed_total", 0 },
+	{ "kpages_moved", "samepage_kpages_moved_total", 0 },
 	{ "stable_node_chains_prune_millisecs", "samepage_stable_node_chains_prune_seconds", 1 },
 	{ "advisor_target_scan_time", "samepage_advisor_target_scan_time_seconds", 0 },
 };
