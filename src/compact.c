@@ -48,7 +48,7 @@ static void move_item(struct sp_rmap_item *item, struct sp_stable_node *from,
 	/* uffd-wp marks live in the PTE, which a move does not carry over */
 	if (vma && !(vma->vm_flags & VM_UFFD_WP) && folio_trylock(kfolio)) {
 		folio_lock(page_folio(to->kpage));
-		err = sp_replace_page(vma, item->addr, from->kpage, to->kpage, false);
+		err = sp_replace_page(vma, item->addr, from->kpage, to->kpage, NULL);
 		folio_unlock(page_folio(to->kpage));
 		folio_unlock(kfolio);
 	}

@@ -374,7 +374,7 @@ struct sp_pmd_cache {
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
 				  struct page **pagep, struct sp_pmd_cache *pc);
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
-		    struct page *page, struct page *kpage, bool fill);
+		    struct page *page, struct page *kpage, const struct sp_key *fill);
 
 /* compact.c: moving kpages into the fullest arenas */
 void sp_compact(unsigned int budget);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The page-table side of a merge (DESIGN.md section 3): what a PTE or PMD
- * maps at an address, and the replacement of an anonymous page's PTE by a
- * read-only PTE to a kpage or to the shared zero page.
+ * The page-table side of a merge (Documentation/design.md, "Replacing a
+ * PTE"): what a PTE or PMD maps at an address, and the replacement of an
+ * anonymous page's PTE by a read-only PTE to a kpage or to the shared zero
+ * page.
  */
 #include <linux/mm.h>
 #include <linux/highmem.h>
@@ -133,7 +134,9 @@ out:
  *	folio lock
  * @kpage: the kpage, holding the same content, locked by the caller; or
  *	NULL to map the shared zero page in place of an all-zero @page
- * @fill: @kpage is new and empty: copy @page into it (no compare needed)
+ * @fill: NULL, or @kpage is new and empty and this is the key it is for:
+ *	copy @page into it instead of comparing, and check that the copy
+ *	hashes to @fill's hash
  *
  * Mirrors in-tree write_protect_page() + replace_page() in one PTL section:
  * clear and flush the PTE, refuse if anything but the mapping and the
@@ -146,12 +149,19 @@ out:
  * page any more, confirm it. For the same reason a new kpage is filled
  * here, from the page it replaces, at a point where that page is frozen.
  *
+ * Invariant: a kpage holds the content its key was computed from. The page
+ * a new kpage is filled from was hashed at its visit, and its process may
+ * have written it since (memory being filled while it is scanned): the
+ * copy is hashed again, and a page that changed is not merged. A kpage
+ * whose key lies about its content would be found by no twin and keep its
+ * one mapper for good.
+ *
  * Return: 0, -EBUSY if someone else pins the page, -ESTALE if its content
  * differs from @kpage's (a hash collision, or a write since it was
  * hashed), or -EAGAIN if it moved meanwhile or a memory error hit either.
  */
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
-		    struct page *page, struct page *kpage, bool fill)
+		    struct page *page, struct page *kpage, const struct sp_key *fill)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct folio *folio = page_folio(page);
@@ -197,6 +207,11 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 	}
 	if (fill) {
 		copy_highpage(kpage, page);
+		if (sp_page_hash(kpage) != fill->hash) {
+			set_pte_at(mm, addr, ptep, entry);
+			err = -ESTALE;
+			goto out_unlock;
+		}
 	} else if (!(kpage ? sp_pages_equal(page, kpage) : sp_page_is_zero(page))) {
 		set_pte_at(mm, addr, ptep, entry);
 		err = -ESTALE;

@@ -151,7 +151,8 @@ void sp_scan_wake(void)
 }
 
 /**
- * sp_vma_why() - may samepage merge in @vma? (DESIGN.md 2.2)
+ * sp_vma_why() - may samepage merge in @vma? (Documentation/design.md,
+ * "Architecture")
  * @vma: the VMA
  *
  * Return: -1 for private anonymous memory samepage merges, else the
@@ -240,13 +241,13 @@ static int split_locked(struct page *page)
 
 /*
  * Lock both pages and map @kpage (NULL: the zero page) at @addr if the
- * content is the same, or (@fill) fill the new @kpage from @page. A page
+ * content is the same, or (@fill, its key) fill the new @kpage from @page. A page
  * of a large folio is split off it first, as in-tree KSM does (the caller
  * decided that the huge page may go: see scan_thp()).
  * Return: SAMEPAGE_WHY_MERGED, _PINNED, _RACE or DIFFERS.
  */
 static int try_merge(struct vm_area_struct *vma, unsigned long addr,
-		     struct page *page, struct page *kpage, bool fill)
+		     struct page *page, struct page *kpage, const struct sp_key *fill)
 {
 	struct folio *folio = page_folio(page);
 	int err;
@@ -318,8 +319,9 @@ static int partner_differs(struct page *page, struct page *ppage,
 }
 
 /*
- * Huge pages (DESIGN.md 2.2). In-tree KSM splits a THP as soon as one of
- * its subpages finds a twin, giving up the huge TLB entry for 4 KiB.
+ * Huge pages (Documentation/design.md, "Architecture"). In-tree KSM splits
+ * a THP as soon as one of its subpages finds a twin, giving up the huge TLB
+ * entry for 4 KiB.
  * samepage splits a PMD-mapped THP only once at least thp_min_mergeable of
  * its subpages have a partner (1: in-tree's behaviour): a kpage of the same
  * hash, a candidate of this pass with the same hash (inside the same huge
@@ -409,8 +411,8 @@ static bool thp_may_split(struct sp_rmap_item *partner)
  * mm, and must never wait on a second mmap lock.
  *
  * Return: SAMEPAGE_WHY_MERGED; _UNIQUE for a real hash collision (counted);
- * _PINNED, _RACE, _MAX_KERNEL_PAGES or _MEMCG_LIMIT when @page could not
- * merge; PARTNER_GONE (unmapped, merged already, or changed since it was
+ * _VOLATILE when @page changed since its visit; _PINNED, _RACE,
+ * _MAX_KERNEL_PAGES or _MEMCG_LIMIT when @page could not merge; PARTNER_GONE (unmapped, merged already, or changed since it was
  * hashed); PARTNER_KEEP (its THP stays whole for now) or PARTNER_KEEP_SELF
  * (it maps @page itself: a forked child's copy of the mapping).
  */
@@ -476,10 +478,12 @@ static int merge_with_partner(struct vm_area_struct *vma, unsigned long addr,
 						 SAMEPAGE_WHY_MAX_KERNEL_PAGES;
 		goto out_page;
 	}
-	why = try_merge(vma, addr, page, node->kpage, true);
+	why = try_merge(vma, addr, page, node->kpage, &item->key);
+	if (why == DIFFERS)		/* written since its visit */
+		why = SAMEPAGE_WHY_VOLATILE;
 	if (why != SAMEPAGE_WHY_MERGED)
 		goto out_prune;
-	switch (try_merge(pvma, partner->addr, ppage, node->kpage, false)) {
+	switch (try_merge(pvma, partner->addr, ppage, node->kpage, NULL)) {
 	case SAMEPAGE_WHY_MERGED:
 		sp_unstable_erase(partner);
 		sp_item_link(partner, node);
@@ -515,8 +519,8 @@ static int merge_unstable(struct vm_area_struct *vma, unsigned long addr,
 
 		next = sp_unstable_next(partner);
 		w = merge_with_partner(vma, addr, page, item, partner);
-		if (w == SAMEPAGE_WHY_MERGED)
-			return w;
+		if (w == SAMEPAGE_WHY_MERGED || w == SAMEPAGE_WHY_VOLATILE)
+			return w;	/* volatile: its key is stale, no candidate */
 		if (w == PARTNER_GONE)
 			sp_unstable_erase(partner);
 		else if (w == PARTNER_KEEP)
@@ -553,7 +557,7 @@ static int merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
 	for (node = sp_stable_find(&item->key); node; node = sp_stable_next(node)) {
 		if (node->sharers >= max)	/* full: try a dup */
 			continue;
-		why = try_merge(vma, item->addr, page, node->kpage, false);
+		why = try_merge(vma, item->addr, page, node->kpage, NULL);
 		if (why == DIFFERS) {		/* compared in sp_replace_page() */
 			count_collision(page, node->kpage, &item->key);
 			continue;
@@ -656,7 +660,7 @@ static int merge_page(struct vm_area_struct *vma, struct sp_rmap_item *item,
 	/* a changing page may join a kpage (as in-tree), nothing else */
 	if (seen == SIGHT_STEADY && READ_ONCE(samepage_knobs.use_zero_pages) &&
 	    sp_hash_is_zero(key->hash)) {
-		why = try_merge(vma, item->addr, page, NULL, false);
+		why = try_merge(vma, item->addr, page, NULL, NULL);
 		if (why == SAMEPAGE_WHY_MERGED) {
 			sp_set_zero(item, true);
 			return why;
