@@ -4,7 +4,7 @@
  *
  * Features are selected by SP_HAVE_* flags that scripts/compat-probe finds in
  * the target kernel's headers, so a distro backport is followed without a
- * version check. Verified on Debian 6.1, 6.12 and 7.2 (DESIGN.md, sec. 4).
+ * version check. Verified on Debian 6.1, 6.12 and 7.2 (Documentation/kernels.md).
  */
 #ifndef SAMEPAGE_COMPAT_H
 #define SAMEPAGE_COMPAT_H

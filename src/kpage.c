@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kpages (DESIGN.md section 3): pages samepage owns.
+ * kpages (Documentation/design.md, "The kpage"): pages samepage owns.
  *
  * A kpage is a fresh copy of the merged content, never on the LRU (so
  * reclaim, migration, compaction and NUMA balancing leave it alone),

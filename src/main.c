@@ -26,7 +26,7 @@ static int __init samepage_init(void)
 
 	/*
 	 * CONFIG_DEBUG_VM checks that an anon page's anon_vma root matches the
-	 * VMA's; a kpage's dummy anon_vma never does (DESIGN.md 3), so such a
+	 * VMA's; a kpage's dummy anon_vma never does (Documentation/design.md, "The kpage"), so such a
 	 * kernel would BUG on the first merge. Refuse it instead.
 	 */
 	if (IS_ENABLED(CONFIG_DEBUG_VM)) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory cgroup charging of kpages (DESIGN.md section 3, issue 13).
+ * Memory cgroup charging of kpages (Documentation/design.md, "The kpage").
  *
  * In-tree KSM keeps one of the pages it merges, which stays charged to the
  * memcg that faulted it in. samepage allocates a fresh kpage instead, so it

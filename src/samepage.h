@@ -20,7 +20,7 @@
 #define SP_DEFAULT_PAGES_TO_SCAN	100
 #define SP_DEFAULT_THP_MIN		64
 
-/* Values of merge_scope: which pages may merge with which (issue 13). */
+/* Values of merge_scope: which pages may merge with which. */
 #define SP_SCOPE_ALL	0	/* any two pages (in-tree KSM's meaning) */
 #define SP_SCOPE_UID	1	/* pages of processes of one effective uid */
 #define SP_SCOPE_MEMCG	2	/* pages of processes of one memory cgroup */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * merge_scope: which pages may merge with which (issue 13).
+ * merge_scope: which pages may merge with which.
  *
  * Merging across security domains is a side channel (a write to a merged
  * page is slow: Documentation/security.md). merge_scope keeps merges

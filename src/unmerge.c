@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unmerge (DESIGN.md section 3): give back every page samepage merged in a
+ * Unmerge (Documentation/design.md, "Architecture"): give back every page samepage merged in a
  * range, by faulting each address that maps a kpage or samepage's zero page
  * until none is left. Synchronous. Used by run=2, UNREGISTER, the madvise
  * and prctl hooks, and the scanner when it lets go of a stretch.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Safe defaults (issue 13): a fresh load of samepage caps kpages at a
+ * Safe defaults: a fresh load of samepage caps kpages at a
  * quarter of RAM (max_kernel_pages = MemTotal / 4 in pages, the 2.6.32 KSM
  * default), and an unprivileged user flooding it with merges stays under
  * the cap.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Concurrent fuzzer (issue 11): several unprivileged processes with several
+ * Concurrent fuzzer: several unprivileged processes with several
  * threads each interleave every /dev/samepage ioctl (good and bad
  * arguments), madvise (MERGEABLE, UNMERGEABLE, DONTNEED, FREE, HUGEPAGE,
  * NOHUGEPAGE), prctl(PR_SET_MEMORY_MERGE), mmap/munmap/mremap/mprotect,

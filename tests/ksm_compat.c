@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What the kernel's own KSM tests check, against samepage (issue 14):
+ * What the kernel's own KSM tests check, against samepage:
  *
  *  - memory merged before UFFDIO_REGISTER_MODE_WP is given back by run=2,
  *    MADV_UNMERGEABLE and UNREGISTER (unmerge reaches every VMA where

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kpages are charged to memory cgroups (issue 13). Every process under
+ * kpages are charged to memory cgroups. Every process under
  * test runs as uid 1000 in its own cgroup v2 memory cgroup (the test
  * mounts cgroup2 if the VM did not).
  *

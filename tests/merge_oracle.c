@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MERGE_RANGE is not a content oracle (issue 13). Under merge_scope=all,
+ * MERGE_RANGE is not a content oracle. Under merge_scope=all,
  * an unprivileged caller's MERGE_RANGE merges only with pages of its own
  * uid (sp_key_scope()); root's (CAP_SYS_ADMIN) merges with anything.
  *

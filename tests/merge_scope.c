@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * merge_scope (issue 13): all | uid | memcg. Four processes hold the same
+ * merge_scope: all | uid | memcg. Four processes hold the same
  * 64 different pages and 16 all-zero pages each: A1, A2 and B1, B2.
  *  1. The knob reads "[all] uid memcg" after load and refuses other words
  *     (EINVAL).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Regression tests of issue 11's review items:
+ * Regression tests of a review's findings:
  *
  *  1. Writing a tree-shaping knob (max_page_sharing, merge_across_nodes)
  *     while no kpage exists, or run=2, in the middle of a pass, leaves the

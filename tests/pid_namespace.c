@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * PID namespaces (issue 13): samepage keeps a struct pid per tracked
+ * PID namespaces: samepage keeps a struct pid per tracked
  * process and reports it as the caller's pid namespace sees it.
  *
  * Outside: O, a registered process of root. Inside a new pid namespace

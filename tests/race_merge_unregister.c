@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The local denial of service of issue 11: an unprivileged process whose
+ * A local denial of service, fixed: an unprivileged process whose
  * thread A loops MERGE_RANGE over 64 pages of its own memory (re-dirtying
  * them between calls) while thread B loops UNREGISTER on itself, whole
  * process then range. samepage used to drop its lock between registering

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Huge pages merge (issue 12), on the kernel's own THP default (always on
+ * Huge pages merge, on the kernel's own THP default (always on
  * Debian): samepage splits a THP whose subpages have partners and merges
  * them, as in-tree KSM does, but only once thp_min_mergeable subpages of
  * it would merge.

@@ -2,7 +2,7 @@
 /*
  * samepagectl status: the tracked processes grouped by merge_scope's
  * domain, so an operator sees what merges within each user or memory
- * cgroup (issue 13's per-scope view).
+ * cgroup (the per-scope view).
  *
  * The domains are the module's: a process's effective uid (uid), the
  * memory cgroup it is in (memcg; the module keys each page by the memcg

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Inside the VM: trinity (Debian's syscall fuzzer, issue 11) as uid 1000
+# Inside the VM: trinity (Debian's syscall fuzzer) as uid 1000
 # (spuser) against the mm syscalls and /dev/samepage, while samepage scans at
 # full speed (run=1, pages_to_scan 5000, sleep_millisecs 0) and follows
 # madvise (follow_madvise=1). trinity runs under "samepagectl run", so every
