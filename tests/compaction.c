@@ -201,14 +201,7 @@ static void churn(const char *tree, struct round *r)
 	struct child p;
 	long want = 0;
 
-	must_set(KSM_TREE, "run", "2");
-	must_set(KSM_TREE, "run", "0");
-	sp_reset();
-	if (!strcmp(tree, KSM_TREE)) {
-		must_set(KSM_TREE, "pages_to_scan", "10000");
-		must_set(KSM_TREE, "sleep_millisecs", "0");
-		set_knob_in(KSM_TREE, "smart_scan", "0");
-	}
+	use_tree(tree);
 	write_file("/proc/sys/vm/drop_caches", "3");
 	rng = 1;
 	p = spawn(p_setup, p_step, (void *)cg);
@@ -284,9 +277,7 @@ int main(void)
 	       "no charge left behind: the emptied memcg holds %ld bytes under samepage, %ld under ksm (want within 1 MiB)",
 	       left_charged[1], left_charged[0]);
 	cg_rmdir(cg_parent);
+	restore_ksm();
 	sp_restore();
-	set_knob_in(KSM_TREE, "pages_to_scan", "100");
-	set_knob_in(KSM_TREE, "sleep_millisecs", "20");
-	set_knob_in(KSM_TREE, "smart_scan", "1");
 	return tap_done();
 }

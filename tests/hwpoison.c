@@ -153,28 +153,6 @@ static int probe_d(void)
 	return b;
 }
 
-/* Make @tree the one that scans: the other stopped, nothing merged. */
-static void use_tree(const char *tree)
-{
-	must_set(KSM_TREE, "run", "2");
-	must_set(KSM_TREE, "run", "0");
-	sp_reset();
-	if (!strcmp(tree, KSM_TREE)) {
-		must_set(KSM_TREE, "pages_to_scan", "10000");
-		must_set(KSM_TREE, "sleep_millisecs", "0");
-		set_knob_in(KSM_TREE, "smart_scan", "0");	/* 6.7+ */
-	}
-}
-
-static void restore_ksm(void)
-{
-	set_knob_in(KSM_TREE, "run", "2");
-	set_knob_in(KSM_TREE, "run", "0");
-	set_knob_in(KSM_TREE, "pages_to_scan", "100");
-	set_knob_in(KSM_TREE, "sleep_millisecs", "20");
-	set_knob_in(KSM_TREE, "smart_scan", "1");
-}
-
 /* Run @tree until its pages_sharing reads @want (0 on success), then stop it. */
 static int run_until(const char *tree, long want)
 {

@@ -51,29 +51,6 @@ static int same(struct counts a, struct counts b)
 	       a.unshared == b.unshared && (a.zero < 0 || b.zero < 0 || a.zero == b.zero);
 }
 
-/* Make @tree the one that scans: the other stopped, nothing merged. */
-static void use_tree(const char *tree)
-{
-	must_set(KSM_TREE, "run", "2");
-	must_set(KSM_TREE, "run", "0");
-	sp_reset();
-	if (!strcmp(tree, KSM_TREE)) {
-		must_set(KSM_TREE, "pages_to_scan", "10000");
-		must_set(KSM_TREE, "sleep_millisecs", "0");
-		set_knob_in(KSM_TREE, "smart_scan", "0");	/* 6.7+ */
-	}
-}
-
-static void restore_ksm(void)
-{
-	must_set(KSM_TREE, "run", "2");
-	must_set(KSM_TREE, "run", "0");
-	must_set(KSM_TREE, "pages_to_scan", "100");
-	must_set(KSM_TREE, "sleep_millisecs", "20");
-	set_knob_in(KSM_TREE, "smart_scan", "1");
-	set_knob_in(KSM_TREE, "use_zero_pages", "0");
-}
-
 /* Pages of [p, p + n pages) that share their PFN with another one. */
 static int duplicate_pfns(pid_t pid, const char *p, int n)
 {

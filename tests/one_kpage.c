@@ -45,9 +45,7 @@ static struct run one(const char *tree, int thp)
 	struct run r;
 	int st;
 
-	must_set(KSM_TREE, "run", "2");
-	must_set(KSM_TREE, "run", "0");
-	sp_reset();
+	use_tree(tree);
 	snprintf(pages, sizeof(pages), "%d", 3 * PAGES);
 	must_set(tree, "max_page_sharing", pages);
 	must_set(tree, "pages_to_scan", pages);
@@ -101,9 +99,7 @@ int main(void)
 		       "%s: pages_shared/pages_sharing equal to in-tree's %ld/%ld in %d of %d runs",
 		       thp ? "THP" : "small pages", k.shared, k.sharing, good, runs);
 	}
-	set_knob_in(KSM_TREE, "pages_to_scan", "100");
-	set_knob_in(KSM_TREE, "sleep_millisecs", "20");
-	set_knob_in(KSM_TREE, "max_page_sharing", "256");
+	restore_ksm();
 	sp_restore();
 	return tap_done();
 }

@@ -229,6 +229,36 @@ static inline void sp_restore(void)
 	set_knob("merge_first_sight", "1");
 }
 
+/*
+ * Make @tree (KSM_TREE or SP_TREE) the one that scans, for a test that
+ * runs one workload under both: in-tree KSM stopped and unmerged,
+ * samepage reset (sp_reset()), and in-tree's scanner as eager as
+ * samepage's when it is the one.
+ */
+static inline void use_tree(const char *tree)
+{
+	must_set(KSM_TREE, "run", "2");
+	must_set(KSM_TREE, "run", "0");
+	sp_reset();
+	if (!strcmp(tree, KSM_TREE)) {
+		must_set(KSM_TREE, "pages_to_scan", "10000");
+		must_set(KSM_TREE, "sleep_millisecs", "0");
+		set_knob_in(KSM_TREE, "smart_scan", "0");	/* 6.7+ */
+	}
+}
+
+/* In-tree KSM's knobs back to their defaults, nothing merged. */
+static inline void restore_ksm(void)
+{
+	set_knob_in(KSM_TREE, "run", "2");
+	set_knob_in(KSM_TREE, "run", "0");
+	set_knob_in(KSM_TREE, "pages_to_scan", "100");
+	set_knob_in(KSM_TREE, "sleep_millisecs", "20");
+	set_knob_in(KSM_TREE, "smart_scan", "1");
+	set_knob_in(KSM_TREE, "use_zero_pages", "0");
+	set_knob_in(KSM_TREE, "max_page_sharing", "256");
+}
+
 /* A field of /proc/meminfo, in kB (bails if there is none). */
 static inline long meminfo_kb(const char *key)
 {
