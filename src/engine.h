@@ -47,6 +47,7 @@
 #include <linux/mm_types.h>
 #include <linux/gfp.h>
 #include <linux/workqueue.h>
+#include <linux/wait.h>
 #include <uapi/linux/samepage.h>
 
 /*
@@ -264,6 +265,8 @@ struct samepage_engine {
 	struct sp_mm_slot *cur;		/* scan cursor: slot ... */
 	unsigned long cur_addr;		/* ... and next address in it */
 	struct sp_counters c;
+	wait_queue_head_t wait;		/* samepaged sleeps here (no lock) */
+	bool wake_pending;		/* sp_scan_wake() since its last batch */
 };
 
 extern struct samepage_engine samepage_engine;
@@ -288,6 +291,7 @@ static inline bool sp_mm_exiting(struct mm_struct *mm)
 
 /* engine.c: struct samepage_engine, its one instance */
 bool sp_engine_has_kpages(void);
+void sp_scan_wake(void);
 
 /* page.c: page contents (the hash, the compares) */
 void sp_page_init(void);
@@ -454,7 +458,6 @@ void sp_advisor_end_pass(void);
 /* scan.c: the samepaged kthread, the walk, what happens to one page */
 int sp_scan_init(void);
 void sp_scan_exit(void);
-void sp_scan_wake(void);
 int sp_vma_why(struct vm_area_struct *vma);
 bool sp_vma_eligible(struct vm_area_struct *vma);
 int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,

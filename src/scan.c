@@ -139,16 +139,6 @@ static void cow_probe_idle(void)
 
 static struct task_struct *samepaged;
 
-static DECLARE_WAIT_QUEUE_HEAD(samepaged_wait);
-/* Set by sp_scan_wake(): something new to scan, end the sleep now. */
-static bool wake_pending;
-
-/* Something new to scan (a registration, run=1): samepaged stops sleeping. */
-void sp_scan_wake(void)
-{
-	WRITE_ONCE(wake_pending, true);
-	wake_up_interruptible(&samepaged_wait);
-}
 
 /**
  * sp_vma_why() - may samepage merge in @vma? (Documentation/design.md,
@@ -1274,7 +1264,7 @@ static int samepaged_fn(void *unused)
 		if (READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE) {
 			bool idle;
 
-			WRITE_ONCE(wake_pending, false);
+			WRITE_ONCE(samepage_engine.wake_pending, false);
 			idle = scan_batch(READ_ONCE(samepage_knobs.pages_to_scan));
 			if (idle)
 				cow_probe_idle();
@@ -1284,8 +1274,9 @@ static int samepaged_fn(void *unused)
 			 * registration wakes us (sp_scan_wake()), polling for
 			 * madvised processes once a second.
 			 */
-			wait_event_freezable_timeout(samepaged_wait,
-				kthread_should_stop() || (idle && READ_ONCE(wake_pending)),
+			wait_event_freezable_timeout(samepage_engine.wait,
+				kthread_should_stop() ||
+				(idle && READ_ONCE(samepage_engine.wake_pending)),
 				idle ? HZ : msecs_to_jiffies(READ_ONCE(samepage_knobs.sleep_millisecs)));
 		} else {
 			bool more = false;
@@ -1301,7 +1292,7 @@ static int samepaged_fn(void *unused)
 				continue;
 			}
 			cow_probe_idle();
-			wait_event_freezable_timeout(samepaged_wait,
+			wait_event_freezable_timeout(samepage_engine.wait,
 				kthread_should_stop() ||
 				READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE, HZ);
 		}
