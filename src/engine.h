@@ -377,6 +377,10 @@ struct sp_pmd_cache {
 
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
 				  struct page **pagep, struct sp_pmd_cache *pc);
+unsigned long sp_table_gap_end(struct mm_struct *mm, unsigned long addr,
+			       unsigned long end);
+unsigned long sp_pte_gap_end(struct mm_struct *mm, unsigned long addr,
+			     unsigned long end);
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage, const struct sp_key *fill);
 

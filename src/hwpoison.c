@@ -156,6 +156,10 @@ static void poison_range(struct poison_run *run, struct vm_area_struct *vma,
 
 	for (; start < end; start = next) {
 		next = pmd_addr_end(start, end);
+		if (!sp_mm_find_pmd(vma->vm_mm, start)) {
+			next = sp_table_gap_end(vma->vm_mm, start, end);
+			continue;
+		}
 		for (addr = find_pfn(vma->vm_mm, start, next, pfn); addr < next;
 		     addr = find_pfn(vma->vm_mm, addr + PAGE_SIZE, next, pfn))
 			poison_pte(run, vma, addr);

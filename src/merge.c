@@ -127,6 +127,90 @@ out:
 }
 
 /**
+ * sp_table_gap_end() - where a stretch without page tables ends
+ * @mm: the address space; its mmap lock is held (the upper page-table
+ *	levels are freed only under the mmap write lock)
+ * @addr: an address whose PMD has no page table (SP_PTE_NO_TABLE)
+ * @end: the end of the walk
+ *
+ * A walk over a sparse mapping (a JVM's or a browser's terabyte of reserve)
+ * must not pay for the empty part: an empty PGD, P4D or PUD entry is
+ * skipped whole (256 TiB, 512 GiB, 1 GiB), an empty PMD entry 2 MiB, as
+ * the kernel's own range walks do.
+ *
+ * Return: the first address after @addr's PMD, at most @end, where a page
+ * table may be.
+ */
+unsigned long sp_table_gap_end(struct mm_struct *mm, unsigned long addr,
+			       unsigned long end)
+{
+	addr = pmd_addr_end(addr, end);
+	while (addr < end) {
+		pgd_t *pgd = pgd_offset(mm, addr);
+		p4d_t *p4d;
+		pud_t *pud;
+
+		if (pgd_none(*pgd)) {
+			addr = pgd_addr_end(addr, end);
+			continue;
+		}
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d)) {
+			addr = p4d_addr_end(addr, end);
+			continue;
+		}
+		pud = pud_offset(p4d, addr);
+		if (pud_none(*pud)) {
+			addr = pud_addr_end(addr, end);
+			continue;
+		}
+		if (!pmd_none(sp_pmdp_get_lockless(pmd_offset(pud, addr))))
+			break;
+		addr = pmd_addr_end(addr, end);
+	}
+	return addr;
+}
+
+/**
+ * sp_pte_gap_end() - where a run of empty PTEs after @addr ends
+ * @mm: the address space; its mmap lock is held
+ * @addr: an address whose PTE maps nothing mergeable
+ * @end: the end of the walk
+ *
+ * A page table with a few pages in it (sparse memory) is mostly empty
+ * entries; a walk skips them under one PTL hold instead of looking at each
+ * address, and does not count them against pages_to_scan.
+ *
+ * Return: the first address after @addr, within @addr's PMD and at most
+ * @end, whose PTE is not empty.
+ */
+unsigned long sp_pte_gap_end(struct mm_struct *mm, unsigned long addr,
+			     unsigned long end)
+{
+	unsigned long stop = pmd_addr_end(addr, end);
+	pte_t *start, *ptep;
+	spinlock_t *ptl;
+	pmd_t *pmd, pmde;
+
+	pmd = sp_mm_find_pmd(mm, addr);
+	if (!pmd)
+		return addr + PAGE_SIZE;
+	pmde = sp_pmdp_get_lockless(pmd);
+	if (!pmd_present(pmde) || pmd_trans_huge(pmde))
+		return addr + PAGE_SIZE;
+	start = sp_pte_offset_map_lock(mm, pmd, addr, ptl);
+	if (!start) {
+		sp_pte_map_release(ptl);
+		return addr + PAGE_SIZE;
+	}
+	for (ptep = start + 1, addr += PAGE_SIZE; addr < stop; addr += PAGE_SIZE, ptep++)
+		if (!pte_none(ptep_get(ptep)))
+			break;
+	pte_unmap_unlock(start, ptl);
+	return addr;
+}
+
+/**
  * sp_replace_page() - map @kpage at @addr in place of @page
  * @vma: the VMA; the caller holds its mm's mmap lock for read
  * @addr: user address of @page

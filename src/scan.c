@@ -888,8 +888,11 @@ static void scan_thp(struct visit *v, unsigned long addr, unsigned long end,
  * @end: end of the registered stretch of @v->vma it is in
  * @cost: out: the step's cost against pages_to_scan
  *
- * A stretch without a page table is one step (its items go); so is each
- * page of a THP, visited together (scan_thp()).
+ * A stretch without a page table is one step that costs nothing against
+ * pages_to_scan (its items go; sp_table_gap_end() finds where it ends, a
+ * PUD or more at a time where those are empty), as in-tree's range walk
+ * counts only the pages it looks at; each page of a THP is visited with
+ * the others (scan_thp()).
  *
  * Return: how many addresses the step covered (at least 1).
  */
@@ -909,15 +912,18 @@ static unsigned long visit_addr(struct visit *v, unsigned long addr,
 		*cost = (next - addr) >> PAGE_SHIFT;
 		return *cost;
 	case SP_PTE_NO_TABLE:
-		next = min(ALIGN(next, PMD_SIZE), end);
+		next = sp_table_gap_end(v->vma->vm_mm, addr, end);
+		sp_drop_items(v->slot, addr, next);
+		outcome(v, SAMEPAGE_WHY_NOT_PRESENT, (next - addr) >> PAGE_SHIFT);
+		*cost = 0;
+		return (next - addr) >> PAGE_SHIFT;
+	case SP_PTE_NONE:
+		/* and the empty entries after it, at no cost */
+		next = sp_pte_gap_end(v->vma->vm_mm, addr, end);
 		sp_drop_items(v->slot, addr, next);
 		outcome(v, SAMEPAGE_WHY_NOT_PRESENT, (next - addr) >> PAGE_SHIFT);
 		*cost = 1;
 		return (next - addr) >> PAGE_SHIFT;
-	case SP_PTE_NONE:
-		sp_drop_items(v->slot, addr, next);
-		why = SAMEPAGE_WHY_NOT_PRESENT;
-		break;
 	case SP_PTE_ZERO:
 		item = xa_load(&v->slot->items, addr >> PAGE_SHIFT);
 		why = SAMEPAGE_WHY_MERGED;

@@ -78,7 +78,7 @@ static int unmerge_addr(struct vm_area_struct *vma, unsigned long addr,
 		vm_fault_t ret;
 
 		if (kind == MERGED_NO_TABLE) {
-			*next = ALIGN(addr + 1, PMD_SIZE);
+			*next = sp_table_gap_end(vma->vm_mm, addr, vma->vm_end);
 			return 0;
 		}
 		if (fatal_signal_pending(current))
@@ -176,7 +176,8 @@ bool sp_vma_may_hold_merged(struct vm_area_struct *vma)
  * caller's context, with the mmap lock held for write, where taking the
  * engine lock would invert the engine -> mmap lock order. The rmap_items
  * of the range are fixed up at samepaged's next visit, as in-tree KSM
- * fixes its own. Page-table-less stretches are skipped a PMD at a time.
+ * fixes its own. Page-table-less stretches are skipped at the level where
+ * they are empty (sp_table_gap_end()).
  *
  * Return: as sp_unmerge_range().
  */
