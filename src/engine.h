@@ -178,11 +178,9 @@ struct sp_range {
  * @mn: samepage's mmu notifier on @mm (exit and unmap reports), or NULL
  * @items: sp_rmap_item by page index (addr >> PAGE_SHIFT); its xa_lock
  *	also orders lock-free readers (sp_item_zero()) against frees
- * @unmapped_lock: protects @unmapped, @nr_unmapped and @unmapped_wide
+ * @unmapped_lock: protects @unmapped and @nr_unmapped
  * @unmapped: ranges unmapped since the reaper last ran (coalesced when full)
  * @nr_unmapped: entries of @unmapped in use
- * @unmapped_wide: the last entry was widened to take in more ranges, so it
- *	also covers addresses that are still mapped
  * @ranges: registered sp_ranges when not @whole
  * @whole: the whole process is registered
  * @follow: found through MADV_MERGEABLE/prctl: its VM_MERGEABLE areas count
@@ -213,7 +211,6 @@ struct sp_mm_slot {
 	spinlock_t unmapped_lock;
 	struct { unsigned long start, end; } unmapped[SP_UNMAPPED_MAX];
 	unsigned int nr_unmapped;
-	bool unmapped_wide;
 	struct list_head ranges;
 	bool whole;
 	bool follow;

@@ -65,8 +65,8 @@ void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
 			unsigned int last = SP_UNMAPPED_MAX - 1;
 
 			slot->unmapped[last].start = min(slot->unmapped[last].start, start);
+			/* it covers mapped addresses too: see drop_stale_items() */
 			slot->unmapped[last].end = max(slot->unmapped[last].end, end);
-			slot->unmapped_wide = true;	/* see drop_unmapped() */
 		}
 		spin_unlock_irqrestore(&slot->unmapped_lock, flags);
 		sp_reap_soon();

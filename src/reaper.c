@@ -13,12 +13,15 @@
 #include "engine.h"
 #include "ksyms.h"
 
-/* Drop the items of the ranges queued by sp_note_unmapped(). */
 /*
- * Drop the items of [@start, @end) that no longer map what they say: the
- * range was widened to take in several unmaps, so it also covers mapped
- * addresses, whose zero-page items samepage must keep (they are its only
- * record of its zero pages). Engine lock held.
+ * Drop the items of [@start, @end) that no longer map what they say.
+ * Invariant: an item that maps what it says is never dropped here. A
+ * reported range may cover addresses that are mapped again by now: a new
+ * mmap() at the same place, merged before this work got the engine lock
+ * (seen under load: ksm_differential's next buffer, zero-merged, lost its
+ * items and with them samepage's only record of its zero pages), or a
+ * range widened to take in several unmaps. An address with no VMA any
+ * more is dropped without a page-table look. Engine lock held.
  */
 static void drop_stale_items(struct sp_mm_slot *slot, unsigned long start,
 			     unsigned long end)
@@ -55,21 +58,14 @@ static void drop_unmapped(struct sp_mm_slot *slot)
 	struct { unsigned long start, end; } r[SP_UNMAPPED_MAX];
 	unsigned long flags;
 	unsigned int n;
-	bool wide;
 
 	spin_lock_irqsave(&slot->unmapped_lock, flags);
 	n = slot->nr_unmapped;
 	memcpy(r, slot->unmapped, n * sizeof(r[0]));
-	wide = slot->unmapped_wide;
 	slot->nr_unmapped = 0;
-	slot->unmapped_wide = false;
 	spin_unlock_irqrestore(&slot->unmapped_lock, flags);
-	while (n--) {
-		if (wide && n == SP_UNMAPPED_MAX - 1)
-			drop_stale_items(slot, r[n].start, r[n].end);
-		else
-			sp_drop_items(slot, r[n].start, r[n].end);
-	}
+	while (n--)
+		drop_stale_items(slot, r[n].start, r[n].end);
 }
 
 /*
