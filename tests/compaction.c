@@ -154,18 +154,16 @@ struct round {
 };
 
 /*
- * As many huge pages as the kernel gives after a compaction: the better
- * of two tries (the page allocator's own variation is a few percent from
- * one try to the next, for both KSMs alike). Records the state before
- * the first try in @r.
+ * As many huge pages as the kernel gives after a compaction: the median of
+ * three tries (the page allocator's own variation is a few percent from
+ * one try to the next, for both KSMs; the best of several would favour
+ * the noisier). Records the state before the first try in @r.
  */
 static long huge_pages(struct round *r)
 {
-	long best = 0;
+	long got[3];
 
-	for (int t = 0; t < 2; t++) {
-		long got;
-
+	for (int t = 0; t < 3; t++) {
 		write_file("/proc/sys/vm/compact_memory", "1");
 		if (!t) {
 			r->free_kb = meminfo_kb("MemFree");
@@ -176,11 +174,16 @@ static long huge_pages(struct round *r)
 			r->unmovable = unmovable_blocks();
 		}
 		write_file("/proc/sys/vm/nr_hugepages", "100000");
-		got = read_long("/proc/sys/vm/nr_hugepages");
+		got[t] = read_long("/proc/sys/vm/nr_hugepages");
 		write_file("/proc/sys/vm/nr_hugepages", "0");
-		best = got > best ? got : best;
 	}
-	return best;
+	if (got[0] > got[1]) {
+		long x = got[0];
+
+		got[0] = got[1];
+		got[1] = x;
+	}
+	return got[2] < got[0] ? got[0] : got[2] > got[1] ? got[1] : got[2];
 }
 
 /* Let @tree settle: @n full passes, then stop it. */
