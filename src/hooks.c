@@ -63,7 +63,7 @@ long sp_cow_breaks(void)
 /* do_wp_page(struct vm_fault *vmf): vmf is the first argument. */
 static int wp_page_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct vm_fault *vmf = (struct vm_fault *)regs->di;
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
 	unsigned long pfn;
 
 	if (vmf->flags & FAULT_FLAG_UNSHARE)
@@ -86,7 +86,7 @@ static int wp_page_pre(struct kprobe *p, struct pt_regs *regs)
 /* begin_new_exec(struct linux_binprm *bprm): current->mm is still the old mm. */
 static int new_exec_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct linux_binprm *bprm = (struct linux_binprm *)regs->di;
+	struct linux_binprm *bprm = (struct linux_binprm *)regs_get_kernel_argument(regs, 0);
 	struct mm_struct *old = current->mm;
 
 	if (old && bprm->mm && sp_inherits(old))
@@ -97,7 +97,7 @@ static int new_exec_pre(struct kprobe *p, struct pt_regs *regs)
 /* __ksm_enter(struct mm_struct *mm): an mm opts in to (in-tree) KSM. */
 static int ksm_enter_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct mm_struct *mm = (struct mm_struct *)regs->di;
+	struct mm_struct *mm = (struct mm_struct *)regs_get_kernel_argument(regs, 0);
 
 	if (!mm)
 		return 0;
