@@ -78,12 +78,14 @@ check:
 check-all:
 	SAMEPAGE_KERNELS="$$(scripts/kernels tags --all) 6.12-debug" scripts/check
 
-# The long integrity stress: make soak [OPS=100000] [SEED=1] [KERNEL=6.12]
-OPS ?= 100000
-SEED ?= 1
+# The soak: make soak [DURATION=1800] [KERNEL=6.12] (tests/vm/soak.sh:
+# stress-ng, memtester, a memory cgroup at its limit, fuzz_concurrent and
+# knob changes at once, for DURATION seconds; 6.12-debug is the sanitizer
+# kernel). make check runs a 180 s form on 6.12.
+DURATION ?= 1800
 KERNEL ?= 6.12
 soak:
-	scripts/vm-run --kernel $(KERNEL) --timeout 7200 -- stress --ops $(OPS) --seed $(SEED)
+	scripts/vm-run --kernel $(KERNEL) --timeout $$(( $(DURATION) + 900 )) -- /tests/soak.sh $(DURATION)
 
 # The benchmark: make bench [KERNEL=6.12] [PRESETS="W1 W3"] [BENCH_ARGS=--smoke]
 PRESETS ?=

@@ -4,12 +4,13 @@
 # TAP stream. numa_* tests need two NUMA nodes: they run only when named
 # (scripts/check runs them in a VM booted with --numa 2); kmemleak.sh
 # unloads samepage and needs kmemleak=on: it runs only when named, last
-# (scripts/check-debug). Each test's lines are prefixed "[NAME] "; a test that exits
+# (scripts/check-debug); soak.sh runs only when named (make soak,
+# scripts/check). Each test's lines are prefixed "[NAME] "; a test that exits
 # non-zero, bails out or runs fewer checks than it planned gets one extra
 # "not ok" line, so a crash can never read as a pass.
 cd /tests || exit 1
 tests=$*
-[ -n "$tests" ] || tests=$(ls | grep -v -e '^run-all.sh$' -e '^load_unload.sh$' -e '^kmemleak.sh$' -e '^numa_'; echo load_unload.sh)
+[ -n "$tests" ] || tests=$(ls | grep -v -e '^run-all.sh$' -e '^load_unload.sh$' -e '^kmemleak.sh$' -e '^soak.sh$' -e '^numa_'; echo load_unload.sh)
 rc=0
 for t in $tests; do
 	[ -x "/tests/$t" ] || { echo "not ok - [$t] no such test"; rc=1; continue; }
