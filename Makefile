@@ -4,7 +4,8 @@
 # make KVER=6.12.x     ... for another installed kernel (or KDIR=/path/to/build)
 # make check           every test: host checks, DKMS, VM tests on 6.1, 6.12,
 #                      6.12-trixie, 7.2 and 6.12-rt (what CI runs)
-# make check-all       the same on every test kernel (+ 6.1-rt, 6.1/6.12-cloud)
+# make check-all       the same on every test kernel (+ 6.1-rt, 6.1/6.12-cloud,
+#                      and the concurrency tests on the KCSAN kernel 6.12-kcsan)
 # make install         samepagectl, its man page and bash completion
 # make install-system  /etc/samepage.conf, the systemd units, the udev rule
 # make deb             the Debian packages samepage-dkms and samepage-tools (../)
@@ -76,7 +77,7 @@ check:
 # Every test kernel (scripts/kernels tags --all): the rt and cloud flavours
 # make check leaves out.
 check-all:
-	SAMEPAGE_KERNELS="$$(scripts/kernels tags --all) 6.12-debug" scripts/check
+	SAMEPAGE_KERNELS="$$(scripts/kernels tags --all) 6.12-debug 6.12-kcsan" scripts/check
 
 # The soak: make soak [DURATION=1800] [KERNEL=6.12] (tests/vm/soak.sh:
 # stress-ng, memtester, a memory cgroup at its limit, fuzz_concurrent and

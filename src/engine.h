@@ -417,18 +417,15 @@ void sp_notifier_put(struct mmu_notifier *mn);
 void sp_notifier_exit(void);
 void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
 		      unsigned long end);
-void sp_reap_soon(void);
 bool sp_reap_again(void);
 
 /* slots.c: the registry of slots and ranges */
 struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot);
 void sp_publish_all(void);
-void sp_free_slot(struct sp_mm_slot *slot);
 /* A dead slot's items that go per engine lock hold (slots.c). */
 #define SP_REAP_CHUNK	8192
 bool sp_reap_slot(struct sp_mm_slot *slot, unsigned int *budget);
 bool sp_reap_slots(bool *more);
-bool sp_ksm_running(void);
 bool sp_next_span(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 		  unsigned long addr, unsigned long end, unsigned long *s,
 		  unsigned long *e);
@@ -459,8 +456,6 @@ void sp_advisor_end_pass(void);
 /* scan.c: the samepaged kthread, the walk, what happens to one page */
 int sp_scan_init(void);
 void sp_scan_exit(void);
-int sp_vma_why(struct vm_area_struct *vma);
-bool sp_vma_eligible(struct vm_area_struct *vma);
 int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		   unsigned long end, bool own_uid, u64 *merged);
 

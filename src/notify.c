@@ -31,7 +31,7 @@ struct delayed_work sp_reap_work;
 static atomic_t reap_retries = ATOMIC_INIT(0);
 
 /* Let the reaper run soon (from any context). */
-void sp_reap_soon(void)
+static void sp_reap_soon(void)
 {
 	atomic_set(&reap_retries, REAP_RETRIES);
 	mod_delayed_work(SP_UNBOUND_WQ, &sp_reap_work, 0);

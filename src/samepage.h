@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * State shared between samepage's source files: the knobs of
- * /sys/kernel/mm/samepage and the entry points of each subsystem.
+ * The knobs of /sys/kernel/mm/samepage (struct samepage_knobs and their
+ * values) and the entry points of the user-facing parts (advisor, sysfs,
+ * char device); the engine's own are in engine.h.
  */
 #ifndef SAMEPAGE_H
 #define SAMEPAGE_H

@@ -148,7 +148,7 @@ static struct task_struct *samepaged;
  * Return: -1 for private anonymous memory samepage merges, else the
  * SAMEPAGE_WHY_VMA_* reason it does not.
  */
-int sp_vma_why(struct vm_area_struct *vma)
+static int sp_vma_why(struct vm_area_struct *vma)
 {
 	vm_flags_t other = VM_DONTEXPAND;
 
@@ -176,7 +176,7 @@ int sp_vma_why(struct vm_area_struct *vma)
 }
 
 /* Eligible and holding anonymous pages: worth walking. */
-bool sp_vma_eligible(struct vm_area_struct *vma)
+static bool sp_vma_eligible(struct vm_area_struct *vma)
 {
 	return sp_vma_why(vma) < 0 && vma->anon_vma;
 }

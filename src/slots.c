@@ -46,7 +46,7 @@ struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot)
 }
 
 /* Is in-tree KSM running (ksm_run & KSM_RUN_MERGE)? */
-bool sp_ksm_running(void)
+static bool sp_ksm_running(void)
 {
 	return samepage_ksyms.ksm_run && (READ_ONCE(*SP_DATA(ksm_run, unsigned long *)) & 1);
 }
@@ -96,7 +96,7 @@ static void free_slot_rcu(struct rcu_head *rcu)
 }
 
 /* Forget every rmap_item of @slot and the slot itself. */
-void sp_free_slot(struct sp_mm_slot *slot)
+static void sp_free_slot(struct sp_mm_slot *slot)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_range *r, *tmp;
