@@ -365,5 +365,4 @@ void sp_hooks_exit(void)
 	synchronize_rcu_tasks();
 	wait_var_event(&wrappers_running, !atomic_read(&wrappers_running));
 	synchronize_rcu_tasks();
-	sp_inherit_exit();
 }

@@ -62,6 +62,7 @@ out_sysfs:
 	samepage_sysfs_exit();
 out_scan:
 	sp_scan_exit();
+	sp_reaper_exit();
 out_merge:
 	sp_kpage_exit();
 	sp_trees_exit();
@@ -73,9 +74,11 @@ out_caches:
 static void __exit samepage_exit(void)
 {
 	sp_hooks_exit();
+	sp_inherit_exit();	/* no hook queues requests any more */
 	samepage_chardev_exit();
 	samepage_sysfs_exit();
 	sp_scan_exit();
+	sp_reaper_exit();	/* no notifier reports any more (sp_slots_exit()) */
 	sp_kpage_exit();
 	sp_trees_exit();
 	sp_caches_exit();

@@ -1317,5 +1317,4 @@ void sp_scan_exit(void)
 {
 	kthread_stop(samepaged);
 	sp_slots_exit();
-	sp_reaper_exit();	/* no notifier reports any more: see there */
 }
