@@ -39,6 +39,23 @@ static inline void sp_mn_range_end(struct mmu_notifier_range *range)
 #endif
 }
 
+/*
+ * Split @page's large folio to order 0: 0, or a negative errno. Without
+ * THP (the rt flavour) there is no split function and no large anonymous
+ * folio to split.
+ */
+static inline int sp_split_huge_page(struct page *page)
+{
+	if (!samepage_ksyms.split_page)
+		return -EINVAL;
+#if defined(SP_HAVE___SPLIT_HUGE_PAGE_TO_LIST_TO_ORDER) || \
+	defined(SP_HAVE_SPLIT_HUGE_PAGE_TO_LIST_TO_ORDER)
+	return (int)SP_CALL3(split_page, page, NULL, 0);
+#else
+	return (int)SP_CALL2(split_page, page, NULL);
+#endif
+}
+
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 /* The out-of-line PTE map+lock of 6.5+ (sp_pte_offset_map_lock()). */
 static inline pte_t *sp_call_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,

@@ -25,8 +25,8 @@
 /*
  * Split a large folio to order 0, keeping the caller's lock and reference
  * on the page passed: (page, list, new_order) on 6.8+ (out of line as
- * __split_huge_page_to_list_to_order() in 7.x), (page, list) before; the
- * third argument is then ignored. None is exported.
+ * __split_huge_page_to_list_to_order() in 7.x), (page, list) before
+ * (sp_split_huge_page() passes each its own arguments). None is exported.
  */
 #if defined(SP_HAVE___SPLIT_HUGE_PAGE_TO_LIST_TO_ORDER)
 #define SP_SPLIT_SYM		"__split_huge_page_to_list_to_order"

@@ -175,7 +175,7 @@ void sp_fork_fixup(struct mm_struct *parent, struct mm_struct *child, bool in_ks
 	copied = sp_mm_ksm_zero_read(child);
 	sp_mm_ksm_zero_add(child, intree - copied);
 	if (in_ksm_fork && samepage_ksyms.ksm_zero_pages)
-		atomic_long_sub(copied - intree, SP_DATA(ksm_zero_pages, atomic_long_t *));
+		atomic_long_sub(copied - intree, sp_ksm_zero_pages());
 	if (!in_ksm_fork || !SP_KSM_FORK_RESETS_COUNTS)
 		sp_mm_ksm_counts_add(child, -(long)READ_ONCE(slot->pub_merging),
 				     -(long)READ_ONCE(slot->pub_items));
@@ -205,7 +205,7 @@ void sp_publish_counts(struct sp_mm_slot *slot)
 	if (!slot->publish ||
 	    (merging == slot->pub_merging && items == slot->pub_items))
 		return;
-	ksm_mutex = SP_DATA(ksm_thread_mutex, struct mutex *);
+	ksm_mutex = sp_ksm_thread_mutex();
 	mutex_lock(ksm_mutex);
 	sp_mm_ksm_counts_add(slot->mm, (long)(merging - slot->pub_merging),
 			     (long)(items - slot->pub_items));

@@ -17,7 +17,77 @@
 #include <linux/string.h>
 #include <linux/slab.h>
 
+#include <linux/gfp.h>
+#include <linux/huge_mm.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/pgtable.h>
+#include <linux/ptrace.h>
+#include <linux/rmap.h>
+#include <linux/sched/signal.h>
+#include <linux/swap.h>
+
 #include "ksyms.h"
+
+/*
+ * Each typed wrapper against the kernel's own declaration of the function
+ * it calls, wherever the target kernel's headers have one: a kernel that
+ * changes a resolved function's arguments or result fails the build here
+ * instead of being called the old way. Not checkable: mm_find_pmd()
+ * (declared in mm/internal.h only), ksm_madvise() and
+ * ksm_disable_merge_any() (one's flags pointer changes type between
+ * kernels, the other is missing before 6.4: both are looked up optionally
+ * and their wrappers take what every version takes).
+ */
+#define SP_SAME_PROTO(kfn, wrapper)						\
+	static_assert(__same_type(&(kfn), &(wrapper)), #wrapper " does not match " #kfn)
+#define SP_PROTO(kfn, type)							\
+	static_assert(__same_type(&(kfn), (type)NULL), #kfn " changed: see its wrapper")
+
+SP_SAME_PROTO(ptrace_may_access, sp_ptrace_may_access);
+SP_SAME_PROTO(ptep_clear_flush, sp_ptep_clear_flush);
+SP_SAME_PROTO(lru_add_drain_all, sp_lru_add_drain_all);
+SP_SAME_PROTO(__mmu_notifier_invalidate_range_start, sp_mn_range_start);
+SP_SAME_PROTO(memory_failure, sp_memory_failure);
+SP_SAME_PROTO(drain_all_pages, sp_drain_all_pages);
+SP_SAME_PROTO(force_sig_mceerr, sp_force_sig_mceerr);
+#ifdef CONFIG_MEMCG
+SP_SAME_PROTO(__mem_cgroup_charge, sp_mem_cgroup_charge);
+SP_SAME_PROTO(__mem_cgroup_uncharge, sp_mem_cgroup_uncharge);
+#endif
+
+/* the compat layer's calls (compat.h picks the symbol, compat-calls.h calls it) */
+#ifdef SP_HAVE_FOLIO_RMAP_PTES
+SP_PROTO(folio_add_anon_rmap_ptes, void (*)(struct folio *, struct page *, int,
+					    struct vm_area_struct *, unsigned long, rmap_t));
+SP_PROTO(folio_remove_rmap_ptes, void (*)(struct folio *, struct page *, int,
+					  struct vm_area_struct *));
+#else
+SP_PROTO(page_add_anon_rmap, void (*)(struct page *, struct vm_area_struct *,
+				      unsigned long, rmap_t));
+SP_PROTO(page_remove_rmap, void (*)(struct page *, struct vm_area_struct *, bool));
+#endif
+#ifdef SP_MMU_RANGE_INIT_HAS_VMA
+SP_PROTO(__mmu_notifier_invalidate_range_end, void (*)(struct mmu_notifier_range *, bool));
+#else
+SP_PROTO(__mmu_notifier_invalidate_range_end, void (*)(struct mmu_notifier_range *));
+#endif
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+#if defined(SP_HAVE___SPLIT_HUGE_PAGE_TO_LIST_TO_ORDER)
+SP_PROTO(__split_huge_page_to_list_to_order, int (*)(struct page *, struct list_head *,
+						     unsigned int));
+#elif defined(SP_HAVE_SPLIT_HUGE_PAGE_TO_LIST_TO_ORDER)
+SP_PROTO(split_huge_page_to_list_to_order, int (*)(struct page *, struct list_head *,
+						   unsigned int));
+#else
+SP_PROTO(split_huge_page_to_list, int (*)(struct page *, struct list_head *));
+#endif
+#endif
+#if defined(SP_HAVE___PTE_OFFSET_MAP_LOCK)
+SP_PROTO(__pte_offset_map_lock, pte_t *(*)(struct mm_struct *, pmd_t *, unsigned long,
+					   spinlock_t **));
+#endif
 
 struct samepage_ksyms samepage_ksyms __ro_after_init;
 

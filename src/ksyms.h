@@ -163,18 +163,6 @@ static inline int sp_force_sig_mceerr(int code, void __user *addr, short lsb)
 	return (int)SP_CALL3(force_sig_mceerr, code, (__force unsigned long)addr, lsb);
 }
 
-/*
- * Split @page's large folio to order 0: 0, or a negative errno. Without
- * THP (the rt flavour) there is no split function and no large anonymous
- * folio to split.
- */
-static inline int sp_split_huge_page(struct page *page)
-{
-	if (!samepage_ksyms.split_page)
-		return -EINVAL;
-	return (int)SP_CALL3(split_page, page, NULL, 0);
-}
-
 #ifdef CONFIG_MEMCG
 struct folio;
 struct mm_struct;
@@ -195,7 +183,16 @@ static inline void sp_mem_cgroup_uncharge(struct folio *folio)
 
 #include "compat-calls.h"
 
-/* Address of a resolved data symbol, typed. */
+/*
+ * The resolved data symbols, each with its one type (NULL when an optional
+ * one is missing): in-tree KSM's ksm_run (unsigned long), ksm_thread_mutex,
+ * ksm_zero_pages (an atomic_long_t on the kernels that have the per-mm
+ * count samepage adds to) and mm_kobj (/sys/kernel/mm).
+ */
 #define SP_DATA(sym, type)	((type)samepage_ksyms.sym)
+#define sp_ksm_run()		SP_DATA(ksm_run, unsigned long *)
+#define sp_ksm_thread_mutex()	SP_DATA(ksm_thread_mutex, struct mutex *)
+#define sp_ksm_zero_pages()	SP_DATA(ksm_zero_pages, atomic_long_t *)
+#define sp_mm_kobj()		SP_DATA(mm_kobj, struct kobject **)
 
 #endif /* SAMEPAGE_KSYMS_H */

@@ -48,7 +48,7 @@ struct sp_mm_slot *sp_next_slot(struct sp_mm_slot *slot)
 /* Is in-tree KSM running (ksm_run & KSM_RUN_MERGE)? */
 static bool sp_ksm_running(void)
 {
-	return samepage_ksyms.ksm_run && (READ_ONCE(*SP_DATA(ksm_run, unsigned long *)) & 1);
+	return samepage_ksyms.ksm_run && (READ_ONCE(*sp_ksm_run()) & 1);
 }
 
 /* Does @slot follow @vma because of MADV_MERGEABLE / PR_SET_MEMORY_MERGE? */

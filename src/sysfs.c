@@ -473,7 +473,7 @@ static unsigned long sp_default_max_kernel_pages(void)
  */
 int samepage_sysfs_init(void)
 {
-	struct kobject *mm = *SP_DATA(mm_kobj, struct kobject **);
+	struct kobject *mm = *sp_mm_kobj();
 	int err;
 
 	samepage_knobs.max_kernel_pages = sp_default_max_kernel_pages();
