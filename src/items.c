@@ -202,6 +202,7 @@ void sp_publish_counts(struct sp_mm_slot *slot)
 	unsigned long merging = slot->merging, items = slot->rmap_items;
 	struct mutex *ksm_mutex;
 
+	lockdep_assert_held(&samepage_engine.lock);
 	if (!slot->publish ||
 	    (merging == slot->pub_merging && items == slot->pub_items))
 		return;

@@ -67,6 +67,8 @@ bool sp_is_kpage(struct page *page)
 /* The stable node of @kpage (engine lock held), or NULL. */
 struct sp_stable_node *sp_kpage_node(struct page *kpage)
 {
+	lockdep_assert_held(&samepage_engine.lock);
+
 	return xa_load(&kpage_nodes, page_to_pfn(kpage));
 }
 
@@ -268,6 +270,8 @@ void sp_kpage_poison(struct sp_stable_node *node)
  */
 void sp_kpage_poison_done(struct sp_stable_node *node)
 {
+	lockdep_assert_held(&samepage_engine.lock);
+
 	lockdep_assert_held(&samepage_engine.lock);
 	WARN_ON_ONCE(node->poison != SP_POISON_TAKING || node->sharers);
 	node->poison = SP_POISON_TAKEN;

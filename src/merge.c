@@ -76,6 +76,7 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 	pte_t *ptep, pte;
 	pmd_t *pmd, pmde;
 
+	mmap_assert_locked(mm);
 	if (pc && pc->mm == mm && pc->base == (addr & PMD_MASK) && pc->pmd) {
 		pmd = pc->pmd;
 	} else {
@@ -257,6 +258,8 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 	pte_t *ptep, entry, newpte;
 	pmd_t *pmd, pmde;
 
+	mmap_assert_locked(mm);
+	WARN_ON_ONCE(!folio_test_locked(folio) || (kfolio && !folio_test_locked(kfolio)));
 	pmd = sp_mm_find_pmd(mm, addr);
 	if (!pmd)
 		return -EAGAIN;

@@ -30,6 +30,7 @@ static void drop_stale_items(struct sp_mm_slot *slot, unsigned long start,
 	struct sp_rmap_item *item;
 	unsigned long idx;
 
+	lockdep_assert_held(&samepage_engine.lock);
 	if (!mmget_not_zero(mm))
 		return;		/* exiting: the slot goes as a whole */
 	mmap_read_lock(mm);

@@ -1180,6 +1180,7 @@ static bool range_registered(struct sp_mm_slot *slot, unsigned long start,
 {
 	unsigned long s, e;
 
+	lockdep_assert_held(&samepage_engine.lock);
 	return slot && sp_next_span(slot, NULL, start, end, &s, &e) &&
 	       s == start && e == end;
 }

@@ -74,6 +74,7 @@ void sp_key_scope(struct sp_mm_slot *slot, struct page *page, struct sp_key *key
 {
 	u32 kind = READ_ONCE(samepage_knobs.merge_scope);
 
+	lockdep_assert_held(&samepage_engine.lock);
 	if (kind == SP_SCOPE_ALL && slot->own_uid_only)
 		kind = SP_SCOPE_UID;
 	key->scope_kind = kind;

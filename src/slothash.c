@@ -31,6 +31,8 @@ struct sp_mm_slot *sp_find_slot(struct mm_struct *mm)
 /* Make @slot findable (engine lock held). */
 void sp_slot_hash_add(struct sp_mm_slot *slot)
 {
+	lockdep_assert_held(&samepage_engine.lock);
+
 	hash_add_rcu(slot_hash, &slot->hnode, (unsigned long)slot->mm);
 }
 

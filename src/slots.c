@@ -31,6 +31,7 @@ void sp_publish_all(void)
 {
 	struct sp_mm_slot *slot;
 
+	lockdep_assert_held(&samepage_engine.lock);
 	list_for_each_entry(slot, &samepage_engine.slots, list)
 		sp_publish_counts(slot);
 }
@@ -142,6 +143,7 @@ bool sp_reap_slot(struct sp_mm_slot *slot, unsigned int *budget)
 	unsigned long idx, n = 0;
 	bool freed = false;
 
+	lockdep_assert_held(&samepage_engine.lock);
 	xa_for_each(&slot->items, idx, item) {
 		if (n == *budget)
 			break;
@@ -202,6 +204,7 @@ static struct sp_mm_slot *slot_add(struct mm_struct *mm, struct pid *pid)
 	struct sp_mm_slot *slot = kmem_cache_zalloc(sp_slot_cache, GFP_KERNEL);
 	struct mmu_notifier *mn;
 
+	lockdep_assert_held(&samepage_engine.lock);
 	if (!slot)
 		return NULL;
 	mn = sp_notifier_get(mm);
@@ -233,6 +236,7 @@ int sp_follow(struct mm_struct *mm, struct pid *pid)
 {
 	struct sp_mm_slot *slot = sp_find_slot(mm);
 
+	lockdep_assert_held(&samepage_engine.lock);
 	if (!slot)
 		slot = slot_add(mm, pid);
 	if (!slot)

@@ -188,6 +188,7 @@ int __sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long 
 	int err = 0;
 	VMA_ITERATOR(vmi, mm, start);
 
+	mmap_assert_locked(mm);
 	for_each_vma_range(vmi, vma, end) {
 		if (!sp_vma_may_hold_merged(vma))
 			continue;
