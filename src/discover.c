@@ -14,7 +14,7 @@
 #include "engine.h"
 #include "ksyms.h"
 
-#define DISCOVER_BATCH	64
+#define DISCOVER_BATCH	32	/* two arrays of it on the stack: 512 bytes */
 
 /*
  * Collect up to DISCOVER_BATCH MMF_VM_MERGEABLE mms that samepage does not

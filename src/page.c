@@ -2,6 +2,13 @@
 /*
  * Page contents: the one hash of a page (xxh64), and the compares that
  * confirm a hash match.
+ *
+ * Every read of a page's content here may race with its process writing
+ * it, by design: a page is hashed while it is still writable (a changed
+ * hash is what marks it volatile), and the one compare a merge relies on,
+ * in sp_replace_page(), runs once the page is write-protected and its
+ * mapping frozen. Those reads are marked data_race() for KCSAN, which
+ * otherwise reports each user write under a hash as a race.
  */
 #include <linux/mm.h>
 #include <linux/highmem.h>
@@ -26,7 +33,7 @@ static u64 zero_hash __ro_after_init;
 u64 sp_page_hash(struct page *page)
 {
 	void *p = kmap_local_page(page);
-	u64 h = xxh64(p, PAGE_SIZE, 0);
+	u64 h = data_race(xxh64(p, PAGE_SIZE, 0));
 
 	kunmap_local(p);
 	return h & hash_mask;
@@ -46,7 +53,7 @@ void sp_page_init(void)
 bool sp_page_is_zero(struct page *page)
 {
 	void *p = kmap_local_page(page);
-	bool zero = !memchr_inv(p, 0, PAGE_SIZE);
+	bool zero = !data_race(memchr_inv(p, 0, PAGE_SIZE));
 
 	kunmap_local(p);
 	return zero;
@@ -55,7 +62,7 @@ bool sp_page_is_zero(struct page *page)
 bool sp_pages_equal(struct page *a, struct page *b)
 {
 	char *pa = kmap_local_page(a), *pb = kmap_local_page(b);
-	bool eq = !memcmp(pa, pb, PAGE_SIZE);
+	bool eq = !data_race(memcmp(pa, pb, PAGE_SIZE));
 
 	kunmap_local(pb);
 	kunmap_local(pa);
@@ -73,9 +80,9 @@ bool sp_pages_equal(struct page *a, struct page *b)
 bool sp_page_ends_equal(struct page *a, struct page *b)
 {
 	char *pa = kmap_local_page(a), *pb = kmap_local_page(b);
-	bool eq = !memcmp(pa, pb, SAMPLE_BYTES) &&
-		  !memcmp(pa + PAGE_SIZE - SAMPLE_BYTES, pb + PAGE_SIZE - SAMPLE_BYTES,
-			  SAMPLE_BYTES);
+	bool eq = !data_race(memcmp(pa, pb, SAMPLE_BYTES)) &&
+		  !data_race(memcmp(pa + PAGE_SIZE - SAMPLE_BYTES,
+				    pb + PAGE_SIZE - SAMPLE_BYTES, SAMPLE_BYTES));
 
 	kunmap_local(pb);
 	kunmap_local(pa);
