@@ -310,7 +310,6 @@ bool sp_arena_free(struct page *page)
 	struct sp_arena_node *n;
 
 	lockdep_assert_held(&samepage_engine.lock);
-	lockdep_assert_held(&samepage_engine.lock);
 	if (!a) {
 		samepage_engine.c.kpages_loose--;
 		return false;

@@ -93,7 +93,6 @@ void sp_compact(unsigned int budget)
 	struct sp_stable_node *node, *tmp;
 
 	lockdep_assert_held(&samepage_engine.lock);
-	lockdep_assert_held(&samepage_engine.lock);
 	if (!sp_arena_plan())
 		goto out;
 	list_for_each_entry_safe(node, tmp, &samepage_engine.kpages, list) {
