@@ -79,14 +79,16 @@ check:
 check-all:
 	SAMEPAGE_KERNELS="$$(scripts/kernels tags --all) 6.12-debug 6.12-kcsan" scripts/check
 
-# The soak: make soak [DURATION=1800] [KERNEL=6.12] (tests/vm/soak.sh:
-# stress-ng, memtester, a memory cgroup at its limit, fuzz_concurrent and
-# knob changes at once, for DURATION seconds; 6.12-debug is the sanitizer
-# kernel). make check runs a 180 s form on 6.12.
+# The soak: make soak [DURATION=1800] [KERNEL=6.12] (scripts/soak,
+# tests/vm/soak.sh: stress-ng, memtester, a memory cgroup at its limit,
+# fuzz_concurrent and knob changes at once, in rounds of 10 minutes with the
+# kernel's ksm_tests between them, for DURATION seconds; on 6.12-debug, the
+# sanitizer kernel, with 1% of samepage's allocations failing and kmemleak's
+# verdict after). make check runs a 180 s form on 6.12.
 DURATION ?= 1800
 KERNEL ?= 6.12
 soak:
-	scripts/vm-run --kernel $(KERNEL) --timeout $$(( $(DURATION) + 900 )) -- /tests/soak.sh $(DURATION)
+	scripts/soak $(KERNEL) $(DURATION)
 
 # The benchmark: make bench [KERNEL=6.12] [PRESETS="W1 W3"] [BENCH_ARGS=--smoke]
 PRESETS ?=

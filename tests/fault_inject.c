@@ -566,7 +566,35 @@ static void nth_merge_range(void)
 	       "%d left)", n - 1, NTH_PAGES, bad, lost, leftover);
 }
 
-int main(void)
+/*
+ * The soak's switch (tests/vm/soak.sh), the same filter as the test's:
+ *   fault_inject --arm PCT   PCT% of samepage's allocations fail from now on
+ *   fault_inject --injected  print how many failed since the last --arm
+ *   fault_inject --pause     none fail for now (the count stays)
+ * Exit status 2 where the kernel has no fault injection with the filter.
+ */
+static int switch_mode(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--arm")) {
+		if (module_text())
+			tap_bail("samepage's text is not in /proc/kallsyms");
+		fi_setup();
+		faults(atoi(argv[2]));
+		printf("samepage text 0x%lx-0x%lx, %d%% of its allocations fail\n",
+		       text_lo, text_hi, atoi(argv[2]));
+	} else if (argc == 2 && !strcmp(argv[1], "--injected")) {
+		printf("%ld\n", injected());
+	} else if (argc == 2 && !strcmp(argv[1], "--pause")) {
+		for (unsigned int a = 0; a < 2; a++)
+			fi_set(attrs[a], "probability", "0");
+	} else {
+		fprintf(stderr, "usage: fault_inject [--arm PCT | --injected | --pause]\n");
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	char thp_was[64] = "", kfence_was[32] = "", path[96];
 	FILE *f;
@@ -576,10 +604,17 @@ int main(void)
 		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	if (access(FI "failslab/require-start", F_OK) ||
 	    access(FI "fail_page_alloc/require-start", F_OK)) {
+		if (argc > 1) {
+			fprintf(stderr, "fault_inject: this kernel has no fault injection "
+				"with a stack-trace filter\n");
+			return 2;
+		}
 		printf("TAP version 13\n1..0 # SKIP this kernel has no failslab/fail_page_alloc "
 		       "with a stack-trace filter (the sanitizer kernel 6.12-debug has)\n");
 		return 0;
 	}
+	if (argc > 1)
+		return switch_mode(argc, argv);
 	sp_test_init(3 * 6 + 2);
 	if (module_text())
 		tap_bail("samepage's text is not in /proc/kallsyms");

@@ -14,6 +14,9 @@
  * Seeded: each thread's sequence of operations follows from the seed (the
  * interleaving is the scheduler's). Afterwards run=2 must leave no kpage
  * and no tracked process.
+ *
+ * FUZZ_ENOMEM_OK=1 (the soak, while it fails samepage's allocations on
+ * purpose): ENOMEM is a right answer to every call, and is counted.
  */
 #include <pthread.h>
 #include <sys/prctl.h>
@@ -34,9 +37,11 @@ struct region {
 struct worker {
 	uint64_t rnd;
 	struct region reg[REGIONS];
-	long ops, bad_errno, mismatches, forks;
+	long ops, bad_errno, mismatches, forks, enomem;
 	char last_bad[160];
 };
+
+static int enomem_ok;		/* FUZZ_ENOMEM_OK=1 */
 
 static volatile int stop;
 static int seconds = 20, nprocs = 3, nthreads = 3;
@@ -55,6 +60,10 @@ static void expect(struct worker *w, const char *what, int err, const int *ok, i
 	for (int i = 0; i < nok; i++)
 		if (err == ok[i])
 			return;
+	if (err == ENOMEM && enomem_ok) {
+		w->enomem++;
+		return;
+	}
 	w->bad_errno++;
 	snprintf(w->last_bad, sizeof(w->last_bad), "%s: %s", what, err ? strerror(err) : "success");
 }
@@ -267,7 +276,7 @@ static void *thread_fn(void *arg)
 	return NULL;
 }
 
-struct result { long ops, bad_errno, mismatches, forks; char last_bad[160]; };
+struct result { long ops, bad_errno, mismatches, forks, enomem; char last_bad[160]; };
 
 /* One unprivileged process with nthreads threads; its totals go to @res. */
 static void worker_process(int idx, struct result *res)
@@ -289,6 +298,7 @@ static void worker_process(int idx, struct result *res)
 		res->bad_errno += w[i].bad_errno;
 		res->mismatches += w[i].mismatches;
 		res->forks += w[i].forks;
+		res->enomem += w[i].enomem;
 		if (w[i].bad_errno)
 			memcpy(res->last_bad, w[i].last_bad, sizeof(res->last_bad));
 	}
@@ -316,7 +326,7 @@ static const char *const knobs[][6] = {
 int main(int argc, char **argv)
 {
 	struct result *res;
-	long ops = 0, bad = 0, mism = 0, forks = 0, writes = 0, knob_bad = 0, coll;
+	long ops = 0, bad = 0, mism = 0, forks = 0, writes = 0, knob_bad = 0, coll, enomem = 0;
 	uint64_t r = 88172645463325252ULL;
 	pid_t *pids;
 	time_t end;
@@ -330,6 +340,7 @@ int main(int argc, char **argv)
 		nthreads = atoi(argv[3]);
 	if (argc > 4)
 		seed = strtoull(argv[4], NULL, 0);
+	enomem_ok = getenv("FUZZ_ENOMEM_OK") && !strcmp(getenv("FUZZ_ENOMEM_OK"), "1");
 	sp_test_init(7);
 	sp_reset();
 	coll = knob("hash_collisions");
@@ -376,12 +387,15 @@ int main(int argc, char **argv)
 		bad += res[i].bad_errno;
 		mism += res[i].mismatches;
 		forks += res[i].forks;
+		enomem += res[i].enomem;
 		if (res[i].bad_errno)
 			tap_diag("process %d: last unexpected answer: %s", i, res[i].last_bad);
 	}
 	tap_diag("%ld operations by %d processes x %d threads (uid 1000) in %d s, seed %llu, "
 		 "%ld forks; %ld knob writes by root", ops, nprocs, nthreads, seconds,
 		 (unsigned long long)seed, forks, writes);
+	if (enomem_ok)
+		tap_diag("%ld calls answered ENOMEM (FUZZ_ENOMEM_OK=1)", enomem);
 	tap_ok(ok, "every worker ran to the end and exited 0");
 	/* a floor on throughput: a fuzzer that did next to nothing proves nothing */
 	tap_ok(ops > 100 * nprocs, "the workers ran %ld operations (want > %d)", ops, 100 * nprocs);
