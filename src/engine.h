@@ -132,7 +132,7 @@ struct sp_stable_node {
  * @merged_at: full_scans when the address was last merged
  * @in_thp: a subpage of a PMD-mapped THP at its last visit
  * @thp_hits: for the first subpage of a PMD-mapped THP: how many of its
- *	subpages have a partner in unstable generation @thp_gen (scan.c)
+ *	subpages have a partner in unstable generation @thp_gen (thp.c)
  * @thp_gen: the generation @thp_hits counts in
  * @thp_hit_gen: the generation in which this subpage of a PMD-mapped THP
  *	was counted in its THP's @thp_hits
@@ -453,7 +453,7 @@ void sp_key_scope(struct sp_mm_slot *slot, struct page *page, struct sp_key *key
 void sp_advisor_start_pass(void);
 void sp_advisor_end_pass(void);
 
-/* scan.c: the samepaged kthread, the walk, what happens to one page */
+/* scan.c and its parts (scanner.h): samepaged, the walk, what happens to one page */
 int sp_scan_init(void);
 void sp_scan_exit(void);
 int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,

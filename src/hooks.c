@@ -9,7 +9,7 @@
  *                 at once, as in-tree does (not on PREEMPT_RT, where the
  *                 handler may not take the spinlock: the next pass does).
  *                 Armed only while something may be merged, and for
- *                 10 s after (see sp_cow_probe_set() and scan.c), so that
+ *                 10 s after (see sp_cow_probe_set() and probe.c), so that
  *                 while samepage merges nothing, no write fault on the
  *                 machine pays for it.
  *  follow_madvise kprobe on __ksm_enter(): MADV_MERGEABLE or
@@ -319,7 +319,7 @@ ssize_t sp_hooks_show(char *buf)
  * @on: arm it
  *
  * Sleeps (kprobe_mutex, text patching): never with the engine lock held.
- * Serialised by the caller (scan.c's probe_lock).
+ * Serialised by the caller (probe.c's probe_lock).
  *
  * Return: 0, also when the hook is not active (nothing to arm), or the
  * error of enable_kprobe()/disable_kprobe().
