@@ -406,6 +406,8 @@ void sp_unmerge_scanned(struct mm_struct *mm, unsigned long start,
 			unsigned long end);
 int sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 		     unsigned long end);
+int sp_unmerge_first(struct mm_struct *mm, unsigned long start,
+		     unsigned long end);
 int __sp_unmerge_range(struct mm_struct *mm, unsigned long start,
 		       unsigned long end);
 bool sp_vma_may_hold_merged(struct vm_area_struct *vma);

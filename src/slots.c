@@ -382,20 +382,32 @@ static int cut_ranges(struct sp_mm_slot *slot, unsigned long start,
 int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	struct sp_mm_slot *slot;
+	bool whole_range = !end;
 	int err;
 
 	mutex_lock(&samepage_engine.lock);
 	slot = sp_find_slot(mm);
+	err = !slot ? -ENOENT : end && slot->whole ? -EINVAL : 0;
+	mutex_unlock(&samepage_engine.lock);
+	if (err)
+		return err;
+	if (!end)
+		end = TASK_SIZE;
+	/* the faults first, without the engine lock (sp_unmerge_first()) */
+	err = sp_unmerge_first(mm, start, end);
+	if (err)
+		return err;
+
+	mutex_lock(&samepage_engine.lock);
+	slot = sp_find_slot(mm);	/* again: it may have changed meanwhile */
 	if (!slot) {
 		err = -ENOENT;
 		goto out;
 	}
-	if (end && slot->whole) {
+	if (!whole_range && slot->whole) {
 		err = -EINVAL;
 		goto out;
 	}
-	if (!end)
-		end = TASK_SIZE;
 	err = sp_unmerge_range(mm, start, end);
 	if (!err)
 		err = cut_ranges(slot, start, end);
@@ -414,6 +426,40 @@ out:
 	return err;
 }
 
+/*
+ * run=2's faults, before the engine lock (sp_unmerge_first()): the live
+ * registered mms are taken under the lock, then unmerged without it. With
+ * no memory for the list, the unmerge under the lock does it all.
+ */
+static int unmerge_all_first(void)
+{
+	struct samepage_engine *e = &samepage_engine;
+	struct sp_mm_slot *slot;
+	struct mm_struct **mms;
+	unsigned int n = 0, i;
+	int err = 0;
+
+	mutex_lock(&e->lock);
+	list_for_each_entry(slot, &e->slots, list)
+		n++;
+	mms = n ? kvmalloc_array(n, sizeof(*mms), GFP_KERNEL | __GFP_NOWARN) : NULL;
+	n = 0;
+	if (mms) {
+		list_for_each_entry(slot, &e->slots, list) {
+			if (mmget_not_zero(slot->mm))
+				mms[n++] = slot->mm;
+		}
+	}
+	mutex_unlock(&e->lock);
+	for (i = 0; i < n; i++) {
+		if (!err)
+			err = sp_unmerge_first(mms[i], 0, TASK_SIZE);
+		mmput(mms[i]);
+	}
+	kvfree(mms);
+	return err;
+}
+
 /**
  * sp_unmerge_all() - run=2: unmerge every registered mm
  *
@@ -427,8 +473,11 @@ int sp_unmerge_all(void)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_mm_slot *slot;
-	int err = 0;
+	int err;
 
+	err = unmerge_all_first();
+	if (err)
+		return err;
 	mutex_lock(&e->lock);
 	sp_reap_slots(NULL);	/* exited processes: nothing to unmerge, just go */
 	list_for_each_entry(slot, &e->slots, list) {

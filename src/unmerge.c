@@ -147,6 +147,30 @@ int sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long en
 }
 
 /**
+ * sp_unmerge_first() - the faults of an unmerge, before the engine lock
+ * @mm: the address space; the caller holds a reference (mmget)
+ * @start: page-aligned start
+ * @end: page-aligned end
+ *
+ * An unmerge allocates a page per merged address, and the allocation may
+ * wait on reclaim and on the OOM killer of @mm's memory cgroup for as long
+ * as that keeps finding victims. Under the engine lock that wait can last:
+ * the kpages charged to a full memory cgroup, whose processes are being
+ * killed, are freed only under that lock (the reaper, samepaged), and
+ * everything else that needs the lock waits too. So run=2 and UNREGISTER
+ * unmerge first with this, no engine lock held, then again under the lock
+ * for their bookkeeping, where normally nothing is left to fault (only
+ * what was merged in between).
+ *
+ * Return: as sp_unmerge_range().
+ */
+int sp_unmerge_first(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	lockdep_assert_not_held(&samepage_engine.lock);
+	return sp_unmerge_range(mm, start, end);
+}
+
+/**
  * sp_vma_may_hold_merged() - can @vma map a kpage or samepage's zero page?
  * @vma: the VMA
  *
