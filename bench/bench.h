@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "../tests/knob.h"	/* knob_write() */
+#include "../tests/knob.h"	/* knob_write(), knob_read_str() */
 
 #define KSM_DIR "/sys/kernel/mm/ksm/"
 #define SP_DIR "/sys/kernel/mm/samepage/"
@@ -58,17 +58,11 @@ static inline void die(const char *prog, const char *fmt, const char *arg)
 /* A knob of @dir as a number; KNOB_NONE if it does not exist (older kernels). */
 static inline long long knob_read(const char *dir, const char *name)
 {
-	char path[256], buf[64] = "";
-	int fd;
-	ssize_t n;
+	char buf[64];
 
-	snprintf(path, sizeof(path), "%s%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (knob_read_str(dir, name, buf, sizeof(buf)) || !buf[0])
 		return KNOB_NONE;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoll(buf) : KNOB_NONE;
+	return atoll(buf);
 }
 
 /* A non-negative decimal number, or exit with usage text naming @what. */

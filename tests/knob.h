@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Writing a sysfs knob, shared by the tests (sp.h) and the bench (bench.h). */
+/* Reading and writing a sysfs knob, shared by the tests (sp.h) and the bench (bench.h). */
 #ifndef SAMEPAGE_KNOB_H
 #define SAMEPAGE_KNOB_H
 
@@ -9,20 +9,53 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Write @val to @dir@name (@dir ends in '/', or is "" for a full path): 0 or -errno. */
-static inline int knob_write(const char *dir, const char *name, const char *val)
+/*
+ * Write @val to @dir@name (@dir ends in '/', or is "" for a full path) in
+ * one write(): what it returned (the bytes the store took) or -errno.
+ */
+static inline long knob_write_count(const char *dir, const char *name, const char *val)
 {
 	char path[256];
-	int fd, err = 0;
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s%s", dir, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		err = -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : n;
 	close(fd);
-	return err;
+	return n;
+}
+
+/* Write @val to @dir@name: 0, or -errno (a short write is -EIO). */
+static inline int knob_write(const char *dir, const char *name, const char *val)
+{
+	long n = knob_write_count(dir, name, val);
+
+	if (n < 0)
+		return (int)n;
+	return n == (long)strlen(val) ? 0 : -EIO;
+}
+
+/* Read @dir@name into @buf (NUL-terminated, as read): 0 or -errno. */
+static inline int knob_read_str(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
 }
 
 #endif /* SAMEPAGE_KNOB_H */

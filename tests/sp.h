@@ -26,16 +26,13 @@
 
 static long page_size;
 
+/* A numeric knob's value (bails out if it cannot be read). */
 static inline long knob_in(const char *tree, const char *name)
 {
-	char path[256], buf[64] = "";
-	FILE *f;
+	char buf[64];
 
-	snprintf(path, sizeof(path), "%s%s", tree, name);
-	f = fopen(path, "r");
-	if (!f || !fgets(buf, sizeof(buf), f))
-		tap_bail("cannot read %s", path);
-	fclose(f);
+	if (knob_read_str(tree, name, buf, sizeof(buf)) || !buf[0])
+		tap_bail("cannot read %s%s", tree, name);
 	return atol(buf);
 }
 

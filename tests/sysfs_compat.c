@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tap.h"
+#include "knob.h"
 
 #define KSM "/sys/kernel/mm/ksm/"
 #define SP "/sys/kernel/mm/samepage/"
@@ -30,41 +31,6 @@ static const char *const inputs[] = {
 	" none", "Scan-Time", "[none] scan-time", "18446744073709551615",
 	"18446744073709551616",
 };
-
-static int read_knob(const char *dir, const char *name, char *buf, size_t len)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s%s", dir, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-/* Write @val; return the byte count written or -errno. */
-static long write_knob(const char *dir, const char *name, const char *val)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s%s", dir, name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : n;
-	close(fd);
-	return n;
-}
 
 static void printable(const char *s, char *out, size_t len)
 {
@@ -98,11 +64,11 @@ static void advisor_owns_pages_to_scan(const char *dir, char *out, size_t len)
 	char on[32] = "", off[32] = "";
 	long w;
 
-	write_knob(dir, "advisor_mode", "scan-time");
-	read_knob(dir, "pages_to_scan", on, sizeof(on));
-	w = write_knob(dir, "pages_to_scan", "1000");
-	write_knob(dir, "advisor_mode", "none");
-	read_knob(dir, "pages_to_scan", off, sizeof(off));
+	knob_write_count(dir, "advisor_mode", "scan-time");
+	knob_read_str(dir, "pages_to_scan", on, sizeof(on));
+	w = knob_write_count(dir, "pages_to_scan", "1000");
+	knob_write_count(dir, "advisor_mode", "none");
+	knob_read_str(dir, "pages_to_scan", off, sizeof(off));
 	on[strcspn(on, "\n")] = off[strcspn(off, "\n")] = '\0';
 	snprintf(out, len, "%s:%ld:%s", on, w, off);
 }
@@ -137,17 +103,17 @@ int main(void)
 			continue;
 		}
 
-		read_knob(KSM, knobs[k], saved, sizeof(saved));
-		rd = read_knob(SP, knobs[k], a, sizeof(a)) == 0 &&
-		     read_knob(KSM, knobs[k], b, sizeof(b)) == 0;
+		knob_read_str(KSM, knobs[k], saved, sizeof(saved));
+		rd = knob_read_str(SP, knobs[k], a, sizeof(a)) == 0 &&
+		     knob_read_str(KSM, knobs[k], b, sizeof(b)) == 0;
 		a[strcspn(a, "\n")] = b[strcspn(b, "\n")] = '\0';
 		tap_ok(rd && !strcmp(a, b), "%s: default '%s' equals in-tree KSM's",
 		       knobs[k], a);
 		for (size_t i = 0; i < ni; i++) {
-			long rs = write_knob(SP, knobs[k], inputs[i]);
-			long rk = write_knob(KSM, knobs[k], inputs[i]);
-			int same_read = read_knob(SP, knobs[k], a, sizeof(a)) == 0 &&
-					read_knob(KSM, knobs[k], b, sizeof(b)) == 0 &&
+			long rs = knob_write_count(SP, knobs[k], inputs[i]);
+			long rk = knob_write_count(KSM, knobs[k], inputs[i]);
+			int same_read = knob_read_str(SP, knobs[k], a, sizeof(a)) == 0 &&
+					knob_read_str(KSM, knobs[k], b, sizeof(b)) == 0 &&
 					!strcmp(a, b);
 
 			printable(inputs[i], shown, sizeof(shown));
@@ -155,12 +121,12 @@ int main(void)
 			       "%s <- '%s': samepage %ld, ksm %ld, reads back alike",
 			       knobs[k], shown, rs, rk);
 			/* leave the in-tree KSM stopped between inputs */
-			write_knob(KSM, "run", "0");
-			write_knob(SP, "run", "0");
+			knob_write_count(KSM, "run", "0");
+			knob_write_count(SP, "run", "0");
 		}
-		write_knob(SP, knobs[k], default_input(knobs[k], saved));
-		write_knob(KSM, knobs[k], default_input(knobs[k], saved));
-		tap_ok(read_knob(SP, knobs[k], a, sizeof(a)) == 0 && !strcmp(a, saved),
+		knob_write_count(SP, knobs[k], default_input(knobs[k], saved));
+		knob_write_count(KSM, knobs[k], default_input(knobs[k], saved));
+		tap_ok(knob_read_str(SP, knobs[k], a, sizeof(a)) == 0 && !strcmp(a, saved),
 		       "%s restored to its default", knobs[k]);
 	}
 
@@ -177,15 +143,15 @@ int main(void)
 	}
 
 	/* Pinned meanings (mm/ksm.c), independent of the comparison above. */
-	tap_ok(write_knob(SP, "run", "3") == -EINVAL, "run=3 is EINVAL");
-	tap_ok(write_knob(SP, "pages_to_scan", "abc") == -EINVAL,
+	tap_ok(knob_write_count(SP, "run", "3") == -EINVAL, "run=3 is EINVAL");
+	tap_ok(knob_write_count(SP, "pages_to_scan", "abc") == -EINVAL,
 	       "pages_to_scan=abc is EINVAL");
-	tap_ok(write_knob(SP, "sleep_millisecs", "-1") == -EINVAL,
+	tap_ok(knob_write_count(SP, "sleep_millisecs", "-1") == -EINVAL,
 	       "sleep_millisecs=-1 is EINVAL");
-	tap_ok(write_knob(SP, "sleep_millisecs", "4294967295") == 10 &&
-	       read_knob(SP, "sleep_millisecs", a, sizeof(a)) == 0 &&
+	tap_ok(knob_write_count(SP, "sleep_millisecs", "4294967295") == 10 &&
+	       knob_read_str(SP, "sleep_millisecs", a, sizeof(a)) == 0 &&
 	       !strcmp(a, "4294967295\n") &&
-	       write_knob(SP, "sleep_millisecs", "20") == 2,
+	       knob_write_count(SP, "sleep_millisecs", "20") == 2,
 	       "sleep_millisecs takes UINT_MAX and reads it back");
 	return tap_done();
 }
