@@ -12,6 +12,7 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/string.h>
+#include <linux/oom.h>
 
 #include "samepage.h"
 #include "engine.h"
@@ -67,11 +68,24 @@ static ssize_t run_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (run > SP_RUN_UNMERGE)
 		return -EINVAL;
 
-	mutex_lock(&samepage_knobs.lock);
+	/*
+	 * A run=2 in progress may take long (its faults wait for memory): a
+	 * writer waiting behind it can be killed, as one waiting for in-tree's
+	 * ksm_thread_mutex cannot.
+	 */
+	if (mutex_lock_killable(&samepage_knobs.lock))
+		return -EINTR;
 	if (READ_ONCE(samepage_knobs.run) != run) {
 		WRITE_ONCE(samepage_knobs.run, run);
 		if (run == SP_RUN_UNMERGE) {
+			/*
+			 * As in-tree: should the unmerge's faults run the
+			 * machine out of memory, the writer is the OOM
+			 * killer's first choice, and a killed writer stops.
+			 */
+			set_current_oom_origin();
 			err = sp_unmerge_all();
+			clear_current_oom_origin();
 			if (err) {
 				WRITE_ONCE(samepage_knobs.run, SP_RUN_STOP);
 				count = err;
@@ -147,7 +161,8 @@ static ssize_t advisor_mode_store(struct kobject *kobj,
 		mode = SP_ADVISOR_SCAN_TIME;
 	else
 		return -EINVAL;
-	mutex_lock(&samepage_knobs.lock);
+	if (mutex_lock_killable(&samepage_knobs.lock))
+		return -EINTR;
 	if (mode != READ_ONCE(samepage_knobs.advisor_mode))
 		sp_advisor_set_mode(mode);
 	mutex_unlock(&samepage_knobs.lock);
