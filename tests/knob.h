@@ -9,20 +9,28 @@
 #include <string.h>
 #include <unistd.h>
 
-/*
- * Write @val to @dir@name (@dir ends in '/', or is "" for a full path) in
- * one write(): what it returned (the bytes the store took) or -errno.
- */
-static inline long knob_write_count(const char *dir, const char *name, const char *val)
+/* Open @dir@name (@dir ends in '/', or is "" for a full path): fd or -errno. */
+static inline int knob_open(const char *dir, const char *name, int flags)
 {
 	char path[256];
-	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s%s", dir, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Write @val to @dir@name in one write(): what it returned (the bytes the
+ * store took) or -errno.
+ */
+static inline long knob_write_count(const char *dir, const char *name, const char *val)
+{
+	int fd = knob_open(dir, name, O_WRONLY);
+	ssize_t n;
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = write(fd, val, strlen(val));
 	n = n < 0 ? -errno : n;
 	close(fd);
@@ -42,14 +50,11 @@ static inline int knob_write(const char *dir, const char *name, const char *val)
 /* Read @dir@name into @buf (NUL-terminated, as read): 0 or -errno. */
 static inline int knob_read_str(const char *dir, const char *name, char *buf, size_t len)
 {
-	char path[256];
+	int fd = knob_open(dir, name, O_RDONLY);
 	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "%s%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n < 0)
