@@ -202,14 +202,24 @@ out:
 }
 
 /*
+ * The longest a batch holds the engine lock. Registration, LIST, the
+ * reaper and the fork/exec inheritance wait for it, where in-tree's ksmd
+ * holds a mutex nothing else needs. A batch is normally far shorter; one
+ * that is not (a walk that waits for an mmap lock at every page table,
+ * behind writers, on a loaded machine) goes on in the next batch.
+ */
+#define SP_BATCH_MAX_JIFFIES	(HZ / 4)
+
+/*
  * One batch: up to @budget pages, and never past the end of a full pass
  * (as in-tree ksm_do_scan()), so two visits of a page are always at least
- * one sleep_millisecs apart.
+ * one sleep_millisecs apart; and no longer than SP_BATCH_MAX_JIFFIES.
  */
 static bool scan_batch(unsigned int budget)
 {
 	struct samepage_engine *e = &samepage_engine;
 	bool wrapped = false, idle = false;
+	unsigned long deadline;
 
 	/*
 	 * Pages in per-CPU LRU batches hold an extra reference, which
@@ -221,7 +231,8 @@ static bool scan_batch(unsigned int budget)
 		sp_lru_add_drain_all();
 	sp_merging_begin(!list_empty(&e->slots));
 	mutex_lock(&e->lock);
-	while (budget && !wrapped &&
+	deadline = jiffies + SP_BATCH_MAX_JIFFIES;
+	while (budget && !wrapped && time_before(jiffies, deadline) &&
 	       READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE) {
 		struct sp_mm_slot *slot;
 
