@@ -10,14 +10,6 @@
 #include "shell.h"
 
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 #define NPAGES 96	/* 64 identical, 32 unique */
 #define GROW 2048	/* the changing workload's region */
 
@@ -131,9 +123,9 @@ int main(void)
 
 	/* a workload that keeps merging new pages: never converged */
 	grow = growing_child();
-	t0 = now();
+	t0 = sp_now();
 	rc = sh("samepagectl wait --converged --timeout 4");
-	dt = now() - t0;
+	dt = sp_now() - t0;
 	held = passes = 99;
 	if (sscanf(out, "samepagectl: wait: timed out after 4 s: pages_sharing %llu, ksm_zero_pages %llu, unchanged for %llu of %llu full passes",
 		   &sharing, &zero, &held, &passes) == 4)

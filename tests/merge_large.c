@@ -54,14 +54,6 @@ static int step(int cmd, void *arg)
 	return 1;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(void)
 {
 	struct child c[NPROC];
@@ -78,9 +70,9 @@ int main(void)
 		c[k] = spawn(setup, step, &procs[k]);
 	}
 	scanned = knob("pages_scanned");
-	t = now();
+	t = sp_now();
 	run_passes(SP_TREE, 2);
-	t = now() - t;
+	t = sp_now() - t;
 	scanned = knob("pages_scanned") - scanned;
 	tap_diag("scan rate: %ld pages in %.2f s = %.0f pages/s (pages_to_scan=10000, sleep_millisecs=0)",
 		 scanned, t, scanned / t);

@@ -308,6 +308,15 @@ static inline void fill_page(void *page, uint64_t seed)
 		w[i] = (seed + 1) * 0x9e3779b97f4a7c15ULL + i;
 }
 
+/* Seconds on the monotonic clock. */
+static inline double sp_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* FNV-1a of a page: the shadow checksum of the integrity tests. */
 static inline uint64_t page_sum(const void *page)
 {

@@ -17,14 +17,6 @@
 #define RESERVE	(1ULL << 40)
 #define NPAGES	64
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static char *map_sparse(void)
 {
 	char *p = mmap(NULL, RESERVE, PROT_READ | PROT_WRITE,
@@ -68,11 +60,11 @@ static int step(int cmd, void *arg)
 /* Seconds until @tree's pages_sharing reads NPAGES, or -1 after @limit s. */
 static double time_to_merge(const char *tree, double limit)
 {
-	double t0 = now();
+	double t0 = sp_now();
 
-	while (now() - t0 < limit) {
+	while (sp_now() - t0 < limit) {
 		if (knob_in(tree, "pages_sharing") == NPAGES)
-			return now() - t0;
+			return sp_now() - t0;
 		usleep(50000);
 	}
 	return -1;
@@ -118,9 +110,9 @@ int main(void)
 	intact = ask(&a, 'v') == 1 && ask(&b, 'v') == 1;
 	tap_ok(intact, "every written page exact while merged");
 
-	t0 = now();
+	t0 = sp_now();
 	must_set(SP_TREE, "run", "2");
-	t2 = now() - t0;
+	t2 = sp_now() - t0;
 	tap_ok(t2 < 5 && knob("pages_sharing") == 0 && ask(&a, 'v') == 1,
 	       "run=2 over both terabytes returned in %.2f s, pages_sharing %ld, pages exact",
 	       t2, knob("pages_sharing"));
@@ -129,10 +121,10 @@ int main(void)
 	if (time_to_merge(SP_TREE, 60) < 0)
 		tap_bail("no merge again after run=2");
 	must_set(SP_TREE, "run", "0");
-	t0 = now();
+	t0 = sp_now();
 	if (sp_range(0, a.pid, NULL, 0) || sp_range(0, b.pid, NULL, 0))
 		tap_bail("UNREGISTER: %s", strerror(errno));
-	tu = now() - t0;
+	tu = sp_now() - t0;
 	tap_ok(tu < 5 && ask(&a, 'v') == 1 && ask(&b, 'v') == 1,
 	       "UNREGISTER of both processes returned in %.2f s, pages exact", tu);
 	reap_child(&a);

@@ -32,32 +32,24 @@ static volatile int done;
 static int op_err;
 static double op_secs;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void *run2(void *arg)
 {
-	double t0 = now();
+	double t0 = sp_now();
 
 	(void)arg;
 	op_err = -set_knob("run", "2");
-	op_secs = now() - t0;
+	op_secs = sp_now() - t0;
 	done = 1;
 	return NULL;
 }
 
 static void *unregister(void *arg)
 {
-	double t0 = now();
+	double t0 = sp_now();
 
 	(void)arg;
 	op_err = -sp_range(0, 0, buf, NPAGES * page_size);
-	op_secs = now() - t0;
+	op_secs = sp_now() - t0;
 	done = 1;
 	return NULL;
 }
@@ -91,9 +83,9 @@ static void round_with(void *(*fn)(void *), const char *what)
 	done = 0;
 	pthread_create(&th, NULL, fn, NULL);
 	while (!done) {
-		t = now();
+		t = sp_now();
 		sp_tracked();
-		t = now() - t;
+		t = sp_now() - t;
 		if (t > worst)
 			worst = t;
 		lists++;
