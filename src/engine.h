@@ -264,6 +264,15 @@ struct samepage_engine {
 	struct sp_counters c;
 	wait_queue_head_t wait;		/* samepaged sleeps here (no lock) */
 	bool wake_pending;		/* sp_scan_wake() since its last batch */
+	/*
+	 * Bumped, under the engine lock, wherever merged pages may appear in
+	 * a registered mm: each PTE pointed at a kpage or the zero page
+	 * (sp_replace_page()), each new slot (a forked child maps its
+	 * parent's kpages). An unmerge that ran without the engine lock need
+	 * not walk again under it if this has not moved since it began
+	 * (sp_unmerge_first()).
+	 */
+	unsigned long merge_seq;
 };
 
 extern struct samepage_engine samepage_engine;

@@ -327,6 +327,8 @@ int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 
 	sp_rmap_remove(folio, page, vma);
 	folio_put(folio);	/* the old PTE's reference */
+	lockdep_assert_held(&samepage_engine.lock);
+	samepage_engine.merge_seq++;
 	trace_merge(mm, addr, kpage ? page_to_pfn(kpage) : 0);
 	err = 0;
 out_unlock:

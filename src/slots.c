@@ -222,6 +222,8 @@ static struct sp_mm_slot *slot_add(struct mm_struct *mm, struct pid *pid)
 	INIT_LIST_HEAD(&slot->ranges);
 	list_add_tail(&slot->list, &samepage_engine.slots);
 	sp_slot_hash_add(slot);
+	/* a forked child comes with its parent's kpages mapped */
+	samepage_engine.merge_seq++;
 	return slot;
 }
 
@@ -383,11 +385,13 @@ int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	struct sp_mm_slot *slot;
 	bool whole_range = !end;
+	unsigned long seq;
 	int err;
 
 	mutex_lock(&samepage_engine.lock);
 	slot = sp_find_slot(mm);
 	err = !slot ? -ENOENT : end && slot->whole ? -EINVAL : 0;
+	seq = samepage_engine.merge_seq;
 	mutex_unlock(&samepage_engine.lock);
 	if (err)
 		return err;
@@ -408,7 +412,9 @@ int sp_unregister(struct mm_struct *mm, unsigned long start, unsigned long end)
 		err = -EINVAL;
 		goto out;
 	}
-	err = sp_unmerge_range(mm, start, end);
+	/* merged meanwhile: walk again (sp_unmerge_first()) */
+	if (samepage_engine.merge_seq != seq)
+		err = sp_unmerge_range(mm, start, end);
 	if (!err)
 		err = cut_ranges(slot, start, end);
 	if (err)
@@ -428,10 +434,12 @@ out:
 
 /*
  * run=2's faults, before the engine lock (sp_unmerge_first()): the live
- * registered mms are taken under the lock, then unmerged without it. With
- * no memory for the list, the unmerge under the lock does it all.
+ * registered mms are taken under the lock, then unmerged without it.
+ * *@seq: samepage_engine.merge_seq when they were taken; with no memory
+ * for the list, one less than that, so that the unmerge under the lock
+ * does it all.
  */
-static int unmerge_all_first(void)
+static int unmerge_all_first(unsigned long *seq)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_mm_slot *slot;
@@ -443,6 +451,7 @@ static int unmerge_all_first(void)
 	list_for_each_entry(slot, &e->slots, list)
 		n++;
 	mms = n ? kvmalloc_array(n, sizeof(*mms), GFP_KERNEL | __GFP_NOWARN) : NULL;
+	*seq = e->merge_seq - (n && !mms);
 	n = 0;
 	if (mms) {
 		list_for_each_entry(slot, &e->slots, list) {
@@ -473,20 +482,22 @@ int sp_unmerge_all(void)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_mm_slot *slot;
+	unsigned long seq;
 	int err;
 
-	err = unmerge_all_first();
+	err = unmerge_all_first(&seq);
 	if (err)
 		return err;
 	mutex_lock(&e->lock);
 	sp_reap_slots(NULL);	/* exited processes: nothing to unmerge, just go */
 	list_for_each_entry(slot, &e->slots, list) {
-		if (!mmget_not_zero(slot->mm))
-			continue;
-		err = sp_unmerge_range(slot->mm, 0, TASK_SIZE);
-		mmput_async(slot->mm);	/* not exit_mmap() under the engine lock */
-		if (err)
-			break;
+		/* merged meanwhile, or not unmerged yet: walk under the lock */
+		if (e->merge_seq != seq && mmget_not_zero(slot->mm)) {
+			err = sp_unmerge_range(slot->mm, 0, TASK_SIZE);
+			mmput_async(slot->mm);	/* not exit_mmap() under the engine lock */
+			if (err)
+				break;
+		}
 		sp_drop_items(slot, 0, TASK_SIZE);
 		sp_publish_counts(slot);
 	}

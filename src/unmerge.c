@@ -158,9 +158,15 @@ int sp_unmerge_range(struct mm_struct *mm, unsigned long start, unsigned long en
  * the kpages charged to a full memory cgroup, whose processes are being
  * killed, are freed only under that lock (the reaper, samepaged), and
  * everything else that needs the lock waits too. So run=2 and UNREGISTER
- * unmerge first with this, no engine lock held, then again under the lock
- * for their bookkeeping, where normally nothing is left to fault (only
- * what was merged in between).
+ * unmerge first with this, no engine lock held, then take the lock for
+ * their bookkeeping. They walk the range again under it only if anything
+ * was merged in between (samepage_engine.merge_seq moved since they read
+ * it, under the lock, before calling this): a walk under the lock is as
+ * long as the range, even with nothing left to fault.
+ *
+ * Nothing else puts a kpage back where this walk has been: it holds the
+ * mmap lock from the first address to the last, so mremap() cannot move
+ * a kpage behind it, and fork() gives merged pages only to the child.
  *
  * Return: as sp_unmerge_range().
  */

@@ -16,10 +16,13 @@
  * pairs (MERGE_RANGE), then one thread writes run=2 (and, in a second
  * round, UNREGISTERs the range) while the main thread calls LIST, which
  * takes the engine lock, every 2 ms. The longest LIST must be shorter
- * than a quarter of the unmerge: the faults ran without the lock, and only
- * the bookkeeping after them (a walk that finds nothing left to fault) held
- * it. Before, LIST waited for the whole unmerge. Then every page must read
- * what the process wrote and nothing may stay merged.
+ * than half the unmerge: the faults ran without the lock, and only the
+ * bookkeeping after them held it (dropping every item and freeing every
+ * kpage; no second walk, as nothing merged meanwhile). Before, LIST waited
+ * for the whole unmerge. The bookkeeping is about 4% of the unmerge on the
+ * distro kernels and 20-26% on the sanitizer kernel, where freeing is
+ * slow. Then every page must read what the process wrote and nothing may
+ * stay merged.
  */
 #include <pthread.h>
 #include <time.h>
@@ -92,9 +95,9 @@ static void round_with(void *(*fn)(void *), const char *what)
 		usleep(2000);	/* a monitor's pace, not a CPU of its own */
 	}
 	pthread_join(th, NULL);
-	tap_ok(op_err == 0 && m.merged >= NPAGES / 2 && op_secs >= 0.5 && worst < op_secs / 4,
+	tap_ok(op_err == 0 && m.merged >= NPAGES / 2 && op_secs >= 0.5 && worst < op_secs / 2,
 	       "%s of %ld merged pages took %.2f s (%s); the longest of %ld LISTs meanwhile "
-	       "%.3f s (want < a quarter of it; the unmerge must take >= 0.5 s to tell)",
+	       "%.3f s (want < half of it; the unmerge must take >= 0.5 s to tell)",
 	       what, (long)m.merged, op_secs, op_err ? strerror(op_err) : "ok", lists, worst);
 	tap_ok(intact() && knob("pages_sharing") == 0 && knob("pages_shared") == 0,
 	       "%s: every page reads what it held; pages_shared %ld, pages_sharing %ld",
