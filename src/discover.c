@@ -67,6 +67,7 @@ void sp_discover_madvised(void)
 	struct pid *pids[DISCOVER_BATCH];
 	int n;
 
+	lockdep_assert_held(&samepage_engine.lock);
 	if (!READ_ONCE(samepage_knobs.follow_madvise))
 		return;
 	do {

@@ -168,6 +168,9 @@ struct sp_range {
 
 /* Unmapped ranges an mmu notifier reported, dropped by the reaper. */
 #define SP_UNMAPPED_MAX	4
+struct sp_span {
+	unsigned long start, end;
+};
 
 /**
  * struct sp_mm_slot - a registered address space
@@ -209,7 +212,7 @@ struct sp_mm_slot {
 	struct mmu_notifier *mn;
 	struct xarray items;
 	spinlock_t unmapped_lock;
-	struct { unsigned long start, end; } unmapped[SP_UNMAPPED_MAX];
+	struct sp_span unmapped[SP_UNMAPPED_MAX];
 	unsigned int nr_unmapped;
 	struct list_head ranges;
 	bool whole;
@@ -295,9 +298,13 @@ static inline bool sp_mm_exiting(struct mm_struct *mm)
  * never back up, so no two files depend on each other.
  */
 
-/* engine.c: struct samepage_engine, its one instance */
+/* engine.c: struct samepage_engine, its one instance, the cursor and pass counts */
 bool sp_engine_has_kpages(void);
 void sp_scan_wake(void);
+void sp_cursor_set(struct sp_mm_slot *slot, unsigned long addr);
+void sp_pass_visited(unsigned long pages);
+void sp_pass_end(void);
+void sp_passes_restart(void);
 
 /* page.c: page contents (the hash, the compares) */
 void sp_page_init(void);
@@ -428,6 +435,8 @@ void sp_notifier_put(struct mmu_notifier *mn);
 void sp_notifier_exit(void);
 void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
 		      unsigned long end);
+unsigned int sp_take_unmapped(struct sp_mm_slot *slot,
+			      struct sp_span r[SP_UNMAPPED_MAX]);
 bool sp_reap_again(void);
 
 /* slots.c: the registry of slots and ranges */
@@ -458,6 +467,7 @@ void sp_reaper_exit(void);
 void sp_discover_madvised(void);
 
 /* scope.c: merge_scope */
+void sp_scope_own_uid(struct sp_mm_slot *slot, bool on);
 void sp_key_scope(struct sp_mm_slot *slot, struct page *page, struct sp_key *key);
 
 /* advisor.c: the scan-time advisor (in-tree's advisor_* knobs) */

@@ -329,6 +329,7 @@ int sp_cow_probe_set(bool on)
 	struct sp_hook *hook = &hooks[0];
 	int err;
 
+	lockdep_assert_not_held(&samepage_engine.lock);
 	if (!hook->active)
 		return 0;
 	err = on ? enable_kprobe(&hook->kp) : disable_kprobe(&hook->kp);

@@ -107,6 +107,7 @@ static void __set_zero(struct sp_rmap_item *item, bool zero)
  */
 void sp_set_zero(struct sp_rmap_item *item, bool zero)
 {
+	lockdep_assert_held(&samepage_engine.lock);
 	if (!zero && !READ_ONCE(item->zero))
 		return;
 	xa_lock(&item->slot->items);

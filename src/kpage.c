@@ -178,6 +178,9 @@ struct sp_stable_node *sp_kpage_clone(struct sp_stable_node *from)
 /* @item now maps @node's kpage. */
 void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node)
 {
+	lockdep_assert_held(&samepage_engine.lock);
+	/* linked twice, it would be counted twice and freed with one left */
+	WARN_ON_ONCE(item->node);
 	if (node->sharers++)
 		samepage_engine.c.pages_sharing++;
 	else
@@ -208,6 +211,7 @@ void sp_item_unlink(struct sp_rmap_item *item)
 
 	if (!node)
 		return;
+	WARN_ON_ONCE(!node->sharers);
 	hlist_del(&item->nlink);
 	item->node = NULL;
 	item->slot->merging--;

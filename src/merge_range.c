@@ -72,7 +72,7 @@ int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 	}
 	before = e->c.pages_sharing + sp_zero_pages();
 	v.slot = slot;
-	slot->own_uid_only = own_uid;
+	sp_scope_own_uid(slot, own_uid);
 	mmap_read_lock(mm);
 	for_each_vma_range(vmi, vma, end) {
 		unsigned long vend = min(vma->vm_end, end);
@@ -88,7 +88,7 @@ int sp_merge_range(struct mm_struct *mm, struct pid *pid, unsigned long start,
 		}
 	}
 	mmap_read_unlock(mm);
-	slot->own_uid_only = false;
+	sp_scope_own_uid(slot, false);
 	sp_publish_all();	/* partners' counts changed too */
 	/* others' unmerges meanwhile can make the difference negative */
 	saved = (long)(e->c.pages_sharing + sp_zero_pages()) - before;

@@ -74,6 +74,27 @@ void sp_note_unmapped(struct mm_struct *mm, unsigned long start,
 	rcu_read_unlock();
 }
 
+/**
+ * sp_take_unmapped() - the ranges sp_note_unmapped() queued on @slot
+ * @slot: the slot
+ * @r: filled with them; the queue is empty afterwards
+ *
+ * Return: how many there were.
+ */
+unsigned int sp_take_unmapped(struct sp_mm_slot *slot,
+			      struct sp_span r[SP_UNMAPPED_MAX])
+{
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&slot->unmapped_lock, flags);
+	n = slot->nr_unmapped;
+	memcpy(r, slot->unmapped, n * sizeof(r[0]));
+	slot->nr_unmapped = 0;
+	spin_unlock_irqrestore(&slot->unmapped_lock, flags);
+	return n;
+}
+
 /* Should the reaper run once more (it re-arms itself a bounded number of times)? */
 bool sp_reap_again(void)
 {

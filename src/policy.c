@@ -120,6 +120,15 @@ bool sp_smart_skip(struct sp_rmap_item *item)
  * instead of merging and breaking it every pass.
  */
 
+/* @item's kpage was replaced by a copy: written to (or unshared) since. */
+void sp_note_cow(struct sp_rmap_item *item)
+{
+	unsigned int cool = READ_ONCE(samepage_knobs.cow_cooldown_passes);
+
+	if (samepage_engine.c.full_scans - item->merged_at < cool)
+		item->cooldown = cool;
+}
+
 /*
  * Classify @item's content @key against its previous visits, and record
  * @key. @now (MERGE_RANGE) asks for a merge whatever the history. A

@@ -55,6 +55,7 @@ static void cow_probe_arm(void)
 /* A scan batch or MERGE_RANGE that may merge begins (no engine lock held). */
 void sp_merging_begin(bool arm)
 {
+	lockdep_assert_not_held(&samepage_engine.lock);
 	atomic_inc(&merging);
 	if (arm)
 		WRITE_ONCE(probe_used, jiffies);

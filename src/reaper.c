@@ -56,15 +56,9 @@ static void drop_stale_items(struct sp_mm_slot *slot, unsigned long start,
 /* Drop the items of the ranges queued by sp_note_unmapped(). */
 static void drop_unmapped(struct sp_mm_slot *slot)
 {
-	struct { unsigned long start, end; } r[SP_UNMAPPED_MAX];
-	unsigned long flags;
-	unsigned int n;
+	struct sp_span r[SP_UNMAPPED_MAX];
+	unsigned int n = sp_take_unmapped(slot, r);
 
-	spin_lock_irqsave(&slot->unmapped_lock, flags);
-	n = slot->nr_unmapped;
-	memcpy(r, slot->unmapped, n * sizeof(r[0]));
-	slot->nr_unmapped = 0;
-	spin_unlock_irqrestore(&slot->unmapped_lock, flags);
 	while (n--)
 		drop_stale_items(slot, r[n].start, r[n].end);
 }

@@ -73,24 +73,14 @@ static void end_full_pass(void)
 {
 	struct sp_counters *c = &samepage_engine.c;
 
-	c->last_pass_visited = c->pass_visited;
-	c->pass_visited = 0;
+	sp_pass_end();
 	sp_unstable_next_pass();
-	c->full_scans++;
 	sp_prune();
 	sp_compact(compact_budget());
 	sp_publish_all();	/* merges moved partners' counts after their pass */
 	trace_scan_stop(c->full_scans, c->last_pass_visited, c->pages_shared,
 			c->pages_sharing);
 	sp_advisor_end_pass();
-}
-
-/* @slot's pass is done: its outcomes become the last pass's. */
-static void end_slot_pass(struct sp_mm_slot *slot)
-{
-	memcpy(slot->why_last, slot->why_cur, sizeof(slot->why_last));
-	memset(slot->why_cur, 0, sizeof(slot->why_cur));
-	slot->full_scans++;
 }
 
 enum slot_scan { SLOT_MORE, SLOT_DONE, SLOT_DEAD };
@@ -182,7 +172,7 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 			for (addr = s; addr < end; ) {
 				if (!*budget || sp_mm_exiting(mm) ||
 				    (addr != s && walk_should_yield(mm, addr))) {
-					e->cur_addr = addr;
+					sp_cursor_set(slot, addr);
 					ret = SLOT_MORE;
 					goto out;
 				}
@@ -193,7 +183,7 @@ static enum slot_scan scan_slot(struct sp_mm_slot *slot, unsigned int *budget)
 		}
 	}
 	sp_release_items(slot, next, TASK_SIZE);
-	end_slot_pass(slot);
+	sp_outcomes_end_pass(slot);
 out:
 	mmap_read_unlock(mm);
 	if (ret == SLOT_DONE)
@@ -238,8 +228,7 @@ static bool scan_batch(unsigned int budget)
 
 		if (!e->cur) {		/* a pass begins */
 			sp_discover_madvised();
-			e->cur = sp_next_slot(NULL);
-			e->cur_addr = 0;
+			sp_cursor_set(sp_next_slot(NULL), 0);
 			if (!e->cur) {
 				idle = true;	/* nothing registered */
 				break;
@@ -260,16 +249,13 @@ static bool scan_batch(unsigned int budget)
 			unsigned int chunk = SP_REAP_CHUNK;
 
 			/* freeing it moves the cursor on; else the rest goes later */
-			if (!sp_reap_slot(slot, &chunk)) {
-				e->cur = sp_next_slot(slot);
-				e->cur_addr = 0;
-			}
+			if (!sp_reap_slot(slot, &chunk))
+				sp_cursor_set(sp_next_slot(slot), 0);
 			wrapped = !e->cur;
 			break;
 		}
 		case SLOT_DONE:
-			e->cur = sp_next_slot(slot);
-			e->cur_addr = 0;
+			sp_cursor_set(sp_next_slot(slot), 0);
 			wrapped = !e->cur;
 			break;
 		}

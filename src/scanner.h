@@ -36,6 +36,7 @@ struct sp_visit {
 unsigned long sp_visit_addr(struct sp_visit *v, unsigned long addr,
 			    unsigned long end, unsigned long *cost);
 void sp_outcome(struct sp_visit *v, int why, unsigned long pages);
+void sp_outcomes_end_pass(struct sp_mm_slot *slot);
 
 /* What a visit may do with a page, from what its previous visits saw. */
 enum sight {
@@ -54,12 +55,14 @@ bool sp_vma_eligible(struct vm_area_struct *vma);
 struct sp_key sp_page_key(struct sp_mm_slot *slot, struct page *page);
 bool sp_smart_skip(struct sp_rmap_item *item);
 enum sight sp_sight(struct sp_rmap_item *item, const struct sp_key *key, bool now);
+void sp_note_cow(struct sp_rmap_item *item);
 
 /* thp.c */
 int sp_split_locked(struct page *page);
 int sp_split_thp(struct page *page);
 struct sp_rmap_item *sp_thp_head_item(struct sp_rmap_item *item);
 unsigned int sp_thp_threshold(void);
+void sp_thp_mark(struct sp_rmap_item *item, bool in);
 void sp_thp_credit(struct sp_rmap_item *item);
 bool sp_thp_may_split(struct sp_rmap_item *partner);
 

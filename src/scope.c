@@ -60,6 +60,13 @@ static u64 memcg_domain(struct page *page)
 #endif
 }
 
+/* An unprivileged caller's MERGE_RANGE of @slot begins (@on) or ends. */
+void sp_scope_own_uid(struct sp_mm_slot *slot, bool on)
+{
+	lockdep_assert_held(&samepage_engine.lock);
+	slot->own_uid_only = on;
+}
+
 /**
  * sp_key_scope() - fill in @key's scope for @page of @slot
  * @slot: the page's process (engine lock held)

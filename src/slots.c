@@ -102,10 +102,8 @@ static void sp_free_slot(struct sp_mm_slot *slot)
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_range *r, *tmp;
 
-	if (e->cur == slot) {
-		e->cur = sp_next_slot(slot);
-		e->cur_addr = 0;
-	}
+	if (e->cur == slot)
+		sp_cursor_set(sp_next_slot(slot), 0);
 	sp_drop_items(slot, 0, TASK_SIZE);
 	sp_publish_counts(slot);	/* takes samepage's part back out */
 	xa_destroy(&slot->items);
@@ -503,10 +501,7 @@ int sp_unmerge_all(void)
 	}
 	if (!err) {
 		sp_unstable_reset();
-		e->cur = NULL;
-		e->cur_addr = 0;
-		e->c.full_scans = 0;
-		e->c.pass_visited = 0;
+		sp_passes_restart();
 	}
 	sp_prune();
 	mutex_unlock(&e->lock);

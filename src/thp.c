@@ -77,6 +77,12 @@ int sp_split_thp(struct page *page)
  * in-tree. MERGE_RANGE follows the same rule.
  */
 
+/* @item is a subpage of a PMD-mapped THP being visited (@in), or not. */
+void sp_thp_mark(struct sp_rmap_item *item, bool in)
+{
+	item->in_thp = in;
+}
+
 /* The rmap_item of the first subpage of @item's PMD-mapped THP, or NULL. */
 struct sp_rmap_item *sp_thp_head_item(struct sp_rmap_item *item)
 {

@@ -278,6 +278,8 @@ static void account_chain(struct sp_stable_node *node, int sign)
 
 void sp_stable_insert(struct sp_stable_node *node)
 {
+	lockdep_assert_held(&samepage_engine.lock);
+	WARN_ON_ONCE(node->in_tree);
 	htab_add(&stable_tab, &node->hnode);
 	node->in_tree = true;
 	samepage_engine.c.pages_shared++;
@@ -309,6 +311,9 @@ struct sp_rmap_item *sp_unstable_next(struct sp_rmap_item *item)
 /* Link @item into this pass's tree; a @dormant one is not in pages_unshared. */
 static void unstable_link(struct sp_rmap_item *item, bool dormant)
 {
+	lockdep_assert_held(&samepage_engine.lock);
+	/* in the table twice, its chain would loop */
+	WARN_ON_ONCE(item->unstable);
 	htab_add(&unstable_tab, &item->hnode);
 	item->unstable = true;
 	item->dormant = dormant;

@@ -27,7 +27,7 @@ static struct sp_rmap_item *visit_item(struct sp_mm_slot *slot, unsigned long ad
 	if (!item)
 		return NULL;
 	sp_set_zero(item, false);	/* our zero page, if any, was COWed */
-	item->in_thp = false;
+	sp_thp_mark(item, false);
 	if (sp_is_kpage(page)) {
 		e->c.pages_scanned++;
 		if (item->node && item->node->kpage != page)
@@ -43,10 +43,7 @@ static struct sp_rmap_item *visit_item(struct sp_mm_slot *slot, unsigned long ad
 		return NULL;
 	}
 	if (item->node) {		/* merged, and written to since */
-		unsigned int cool = READ_ONCE(samepage_knobs.cow_cooldown_passes);
-
-		if (e->c.full_scans - item->merged_at < cool)
-			item->cooldown = cool;
+		sp_note_cow(item);
 		sp_item_unlink(item);
 	}
 	*why = SAMEPAGE_WHY_SMART_SCAN;
@@ -82,12 +79,20 @@ static int scan_page(struct sp_mm_slot *slot, struct vm_area_struct *vma,
 	return sp_merge_page(vma, item, page, &key, sp_sight(item, &key, now));
 }
 
+/* @slot's pass is done: its outcomes become the last pass's. */
+void sp_outcomes_end_pass(struct sp_mm_slot *slot)
+{
+	memcpy(slot->why_last, slot->why_cur, sizeof(slot->why_last));
+	memset(slot->why_cur, 0, sizeof(slot->why_cur));
+	slot->full_scans++;
+}
+
 void sp_outcome(struct sp_visit *v, int why, unsigned long pages)
 {
 	if (v->now)		/* MERGE_RANGE is not part of a pass */
 		return;
 	v->slot->why_cur[why] += pages;
-	samepage_engine.c.pass_visited += pages;
+	sp_pass_visited(pages);
 }
 
 /*
@@ -150,7 +155,7 @@ static void scan_thp(struct sp_visit *v, unsigned long addr, unsigned long end,
 			sp_outcome(v, why, 1);
 			continue;
 		}
-		item->in_thp = true;
+		sp_thp_mark(item, true);
 		key = sp_page_key(v->slot, first + i);
 		if (sp_sight(item, &key, v->now) != SIGHT_STEADY) {	/* as in-tree */
 			sp_outcome(v, SAMEPAGE_WHY_VOLATILE, 1);
@@ -193,7 +198,7 @@ static void scan_thp(struct sp_visit *v, unsigned long addr, unsigned long end,
 		item = xa_load(&v->slot->items, a >> PAGE_SHIFT);
 		if (!item)		/* cannot happen: the mmap lock is held */
 			continue;
-		item->in_thp = false;
+		sp_thp_mark(item, false);
 		sp_unstable_erase(item);
 		switch (sp_get_anon_page(v->vma, a, &sub, v->pc)) {
 		case SP_PTE_ANON:
