@@ -116,11 +116,18 @@ static void bad_file(const char *desc, const char *text, const char *err)
 	tap_ok(!strcmp(before, after), "%s: nothing was changed", desc);
 }
 
+/* The child's 64 pages, all alike. */
+static void fill_alike(void *buf)
+{
+	for (int i = 0; i < 64; i++)
+		fill_page((char *)buf + i * page_size, 7);
+}
+
 int main(void)
 {
-	int ok = 1, sync[2];
-	char *buf, c;
-	pid_t pid;
+	struct child child;
+	char *buf;
+	int ok = 1;
 
 	sp_test_init(18);
 	sp_reset();	/* nothing merged: max_page_sharing and merge_across_nodes may change */
@@ -169,20 +176,8 @@ int main(void)
 	must_set(SP_TREE, "max_page_sharing", "256");
 	must_set(SP_TREE, "merge_across_nodes", "1");
 	buf = map_pages(64);	/* untouched here: the child's pages are its own */
-	if (pipe(sync))
-		tap_bail("pipe: %s", strerror(errno));
-	pid = fork();
-	if (!pid) {
-		for (int i = 0; i < 64; i++)
-			fill_page(buf + i * page_size, 7);
-		if (write(sync[1], "", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	if (read(sync[0], &c, 1) != 1)
-		tap_bail("child did not start");
-	if (sh("samepagectl merge %d %lu %lu", pid, (unsigned long)buf,
+	child = spawn(fill_alike, sp_nop_step, buf);
+	if (sh("samepagectl merge %d %lu %lu", child.pid, (unsigned long)buf,
 	       (unsigned long)(64 * page_size)) || knob("kernel_pages_allocated") != 1)
 		tap_bail("merge in a forked child failed: %s", out);
 	must_set(SP_TREE, "pages_to_scan", "100");
@@ -197,8 +192,7 @@ int main(void)
 	write_conf("max_page_sharing=256\nmerge_across_nodes=1\npages_to_scan=100\n");
 	tap_ok(sh("samepagectl apply-config " CONF) == 0,
 	       "unchanged max_page_sharing/merge_across_nodes apply while merged pages exist");
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	reap_child(&child);
 	ok = sh("samepagectl apply-config /no/such.conf") == 1 &&
 	     !strcmp(out, "samepagectl: cannot read /no/such.conf: No such file or directory\n");
 	tap_ok(ok, "a missing file: exit 1, '%s'", strtok(out, "\n"));

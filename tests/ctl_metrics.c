@@ -171,14 +171,23 @@ static const char *why_key_name(int i)
 	return k[i];
 }
 
+/* The child: a comm that needs escapes, 64 pages alike and the rest unique. */
+static void child_setup(void *buf)
+{
+	prctl(PR_SET_NAME, "sp\"q\\x");
+	for (int i = 0; i < NPAGES; i++)
+		fill_page((char *)buf + i * page_size, i < 64 ? 5 : 100 + i);
+}
+
 int main(void)
 {
 	struct samepage_stats st = { .size = sizeof(st) };
 	struct samepage_proc_stat ps = { .size = sizeof(ps) };
-	char series[256], want[64], *buf, c;
+	char series[256], want[64], *buf;
 	static char first[1 << 16];
-	int sync[2], ok = 1;
+	struct child child;
 	struct stat sb;
+	int ok = 1;
 	pid_t pid;
 	DIR *d;
 	struct dirent *de;
@@ -186,20 +195,8 @@ int main(void)
 	sp_test_init(12);
 	sp_reset();
 	buf = map_pages(NPAGES);
-	if (pipe(sync))
-		tap_bail("pipe: %s", strerror(errno));
-	pid = fork();
-	if (!pid) {
-		prctl(PR_SET_NAME, "sp\"q\\x");	/* a comm that needs escapes */
-		for (int i = 0; i < NPAGES; i++)
-			fill_page(buf + i * page_size, i < 64 ? 5 : 100 + i);
-		if (write(sync[1], "", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	if (read(sync[0], &c, 1) != 1)
-		tap_bail("child did not start");
+	child = spawn(child_setup, sp_nop_step, buf);
+	pid = child.pid;
 	if (sh_stdout("samepagectl merge %d %lu %lu", pid, (unsigned long)buf,
 	       (unsigned long)(NPAGES * page_size)))
 		tap_bail("merge failed: %s", out);
@@ -264,8 +261,7 @@ int main(void)
 	     strstr(out, "cannot create /no/such/dir/x.prom.");
 	tap_ok(ok, "an unwritable --output: exit 1, '%s'", strtok(out, "\n"));
 
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	reap_child(&child);
 	sp_restore();
 	return tap_done();
 }

@@ -90,33 +90,28 @@ static void cap_and_profit(void)
 	munmap(buf, 20 * page_size);
 }
 
+/* A child with 64 registered zero-filled pages. */
+static void zero_child(void *arg)
+{
+	char *buf = map_pages(64);
+
+	(void)arg;
+	memset(buf, 0, 64 * page_size);
+	if (sp_range(1, 0, buf, 64 * page_size))
+		_exit(1);
+}
+
 static void zero_exit(void)
 {
-	int ready[2];
-	pid_t pid;
-	char b;
+	struct child child;
 
 	sp_reset();
 	must_set(SP_TREE, "use_zero_pages", "1");
-	if (pipe(ready))
-		tap_bail("pipe");
-	pid = fork();
-	if (!pid) {
-		char *buf = map_pages(64);
-
-		memset(buf, 0, 64 * page_size);
-		if (sp_range(1, 0, buf, 64 * page_size) || write(ready[1], "x", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	if (read(ready[0], &b, 1) != 1)
-		tap_bail("child did not start");
+	child = spawn(zero_child, sp_nop_step, NULL);
 	run_passes(SP_TREE, 2);
 	tap_ok(knob("ksm_zero_pages") == 64, "a process has 64 zero pages (%ld)",
 	       knob("ksm_zero_pages"));
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	reap_child(&child);
 	tap_ok(wait_knob(SP_TREE, "ksm_zero_pages", 0) == 0,
 	       "after it exits, ksm_zero_pages=0");
 	must_set(SP_TREE, "use_zero_pages", "0");
