@@ -48,6 +48,13 @@
 #include <linux/gfp.h>
 #include <linux/workqueue.h>
 #include <linux/wait.h>
+
+/*
+ * Checks of invariants too costly for a production kernel (a walk, a
+ * recount), made on kernels built for debugging: those with lockdep, such
+ * as the sanitizer kernel the suite runs on. The cheap ones are always on.
+ */
+#define SP_DEBUG_CHECKS	IS_ENABLED(CONFIG_PROVE_LOCKING)
 #include <uapi/linux/samepage.h>
 
 /*

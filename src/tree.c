@@ -195,8 +195,21 @@ static void htab_add(struct sp_htab *t, struct hlist_node *n)
 	t->count++;
 }
 
+/* Is @n where the invariant puts it, in its key's bucket? (A walk.) */
+static bool htab_holds(const struct sp_htab *t, const struct hlist_node *n)
+{
+	const struct hlist_node *m;
+
+	for (m = htab_bucket(t->b, t->bits, htab_key(t, n))->first; m; m = m->next)
+		if (m == n)
+			return true;
+	return false;
+}
+
 static void htab_del(struct sp_htab *t, struct hlist_node *n)
 {
+	if (SP_DEBUG_CHECKS)
+		WARN_ON_ONCE(!htab_holds(t, n));
 	hlist_del(n);
 	t->count--;
 }
