@@ -73,6 +73,14 @@ FILENAME ~ /floor/ {
 	fl_x = $c[FILENAME, "xxh64_ns"]; fl_m = $c[FILENAME, "memcmp_ns"]
 	next
 }
+# scanner CPU seconds per full pass of tree @t in @key's run, from the end
+# of its first pass to the end of its last sampled one ("n/a" under two)
+function steady_pass_s(key, t,    k, last) {
+	k = key SUBSEP t; last = last_fs[k]
+	if (last < 2 || !((k, 1) in pass_end)) return "n/a"
+	return (pass_end[k, last] - pass_end[k, 1]) / (last - 1)
+}
+
 FILENAME ~ /series/ {
 	key = $c[FILENAME, "preset"] SUBSEP $c[FILENAME, "param"] SUBSEP $c[FILENAME, "tree"]
 	fs = $c[FILENAME, "full_scans"] + 0
@@ -240,6 +248,23 @@ END {
 			printf "  W1d (in-tree's default knobs) wall to converge <= 0.5x ksmd: %s (%s s vs %s s = %s)%s\n",
 			       rw == "n/a" || !conv ? "n/a" : verdict(rw + 0 <= 0.5),
 			       fmt(v[key, "samepage", "wall_s"]), fmt(v[key, "ksm", "wall_s"]), rw, why
+		} else if (kp[1] == "SP") {
+			# sparse: the touched pages merge as soon as in-tree's, and
+			# a pass over the empty reservation costs no more CPU
+			dw = num(v[key, "samepage", "wall_s"]) && num(v[key, "ksm", "wall_s"]) ? \
+			     v[key, "samepage", "wall_s"] - v[key, "ksm", "wall_s"] : "n/a"
+			printf "  SP %s GiB reserved (in-tree's default knobs) wall to merge <= in-tree's + 1 s: %s (%s s vs %s s)%s\n",
+			       kp[2], dw == "n/a" || !conv ? "n/a" : verdict(dw + 0 <= 1),
+			       fmt(v[key, "samepage", "wall_s"]), fmt(v[key, "ksm", "wall_s"]), why
+			ps = steady_pass_s(key, "samepage"); pk = steady_pass_s(key, "ksm")
+			rp = ratio(ps, pk)
+			# passes too cheap to tell apart (under 0.1 ms both) hold
+			cheap = num(ps) && num(pk) && ps + 0 < 0.0001 && pk + 0 < 0.0001
+			printf "  SP %s GiB reserved: CPU per full pass after the first <= in-tree's: %s (%s s vs %s s = %s)%s\n",
+			       kp[2], cheap ? verdict(1) : rp == "n/a" || !conv ? "n/a" : verdict(rp + 0 <= 1),
+			       fmt(ps), fmt(pk), rp, why
+			if (ratios != "")
+				printf "SP,%s,cpu_per_pass,%s,%s,%s\n", kp[2], fmt(pk), fmt(ps), rp > ratios
 		} else if (kp[1] == "W2") {
 			printf "  W2 CPU to converge <= 0.2x ksmd: %s (%s s vs %s s = %s)%s\n",
 			       rc == "n/a" || !conv ? "n/a" : verdict(rc + 0 <= 0.2),

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # spbench.sh [--smoke] [PRESET...]: the measuring half of the samepage
-# benchmark. Runs each workload preset (W1 W2 W3 W4 G1 TS W1d F1 FL by default) under in-tree
+# benchmark. Runs each workload preset (W1 W2 W3 W4 G1 TS W1d SP F1 FL by default) under in-tree
 # KSM, then under samepage, in this boot, and prints CSV lines (meta, series,
 # result, merge) on stdout for scripts/bench to turn into tables and plots.
 #
@@ -28,7 +28,7 @@ BIN=${SPBENCH_BIN:-$here}
 	{ echo "spbench: spgen/sprun/spfork/spfloor not found (set SPBENCH_BIN)" >&2; exit 1; }
 SMOKE=0
 [ "${1:-}" = --smoke ] && { SMOKE=1; shift; }
-PRESETS=${*:-W1 W2 W3 W4 G1 TS W1d F1 FL}
+PRESETS=${*:-W1 W2 W3 W4 G1 TS W1d SP F1 FL}
 PTS=${SPBENCH_PAGES_TO_SCAN:-2000}
 SLEEP=${SPBENCH_SLEEP_MS:-20}
 SEED=${SPBENCH_SEED:-1}
@@ -41,11 +41,12 @@ KSM=/sys/kernel/mm/ksm SP=/sys/kernel/mm/samepage
 if [ $SMOKE = 1 ]; then
 	W1_PROCS=2 W1_MIB=4 W2_MIB=4 W3_SIZES="4 16" W4_MIB=8
 	G1_PROCS=2 G1_MIB=4 TS_MIB=16 TS_SWEEP="1 64"
-	W1D_PROCS=2 W1D_MIB=4 F1_MIB=4 F1_ITERS=3 F1_ROUNDS=1 FL_MIB=1
+	W1D_PROCS=2 W1D_MIB=4 F1_MIB=4 F1_ITERS=3 F1_ROUNDS=1 FL_MIB=1 SP_GIBS=1
 else
 	W1_PROCS=8 W1_MIB=64 W2_MIB=64 W3_SIZES="16 64 256 1024" W4_MIB=256
 	G1_PROCS=4 G1_MIB=64 TS_MIB=64 TS_SWEEP="1 16 64 256"
 	W1D_PROCS=4 W1D_MIB=32 F1_MIB=16 F1_ITERS=10 F1_ROUNDS=5 FL_MIB=8
+	SP_GIBS="1024 65536"
 fi
 # TS: the dup subpages of each huge page in turn (of 512), the rest unique
 TS_TWINS=448,256,128,64,32,16,8,2
@@ -62,7 +63,7 @@ echo "meta,thp,$(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/
 one() {	# one TREE LABEL PRESET PARAM [SPRUN-ARGS... --] SPGEN-ARGS...
 	tree=$1 label=$2 preset=$3 param=$4
 	shift 4
-	echo "spbench: $preset $param MiB under $label" >&2
+	echo "spbench: $preset $param under $label" >&2
 	"$BIN/sprun" --tree "$tree" --label "$label" --pages-to-scan "${RUN_PTS:-$PTS}" \
 		--sleep-ms "${RUN_SLEEP:-$SLEEP}" --timeout "$TIMEOUT" --preset "$preset" \
 		--param "$param" $RUN_ARGS -- "$BIN/spgen" --seed "$SEED" "$@"
@@ -165,6 +166,15 @@ for p in $PRESETS; do
 		both W1d $((W1D_PROCS * W1D_MIB)) --procs $W1D_PROCS --size $W1D_MIB \
 			--dup 0.5 --zero 0.1 --unique 0.3 --volatile 0.1
 		RUN_PTS= RUN_SLEEP= ;;
+	SP)	# sparse: 2 procs each reserve GiB (MAP_NORESERVE, all of it
+		# MADV_MERGEABLE, as a JVM or a browser under PR_SET_MEMORY_MERGE)
+		# and write 64 pages spread evenly over it, pairs equal across
+		# the procs; in-tree's default knobs. param: GiB reserved per proc
+		RUN_PTS=100 RUN_SLEEP=20
+		for g in $SP_GIBS; do
+			both SP "$g" --procs 2 --sparse "$g" --size 0.25 --dup 1
+		done
+		RUN_PTS= RUN_SLEEP= ;;
 	F1)	# fork+touch, COW and munmap of a process samepage does not
 		# track, with samepage not loaded, loaded and stopped (run=0),
 		# loaded and idle (run=1, nothing to scan), loaded and busy
@@ -202,6 +212,6 @@ for p in $PRESETS; do
 			for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 			printf "floor,FL,%s,vm,%s,%s,%s\n", mib, v["pages"], v["xxh64_ns"],
 			       v["memcmp_ns"] }' ;;
-	*)	echo "spbench: unknown preset '$p' (W1 W2 W3 W4 G1 TS W1d F1 FL)" >&2; exit 2 ;;
+	*)	echo "spbench: unknown preset '$p' (W1 W2 W3 W4 G1 TS W1d SP F1 FL)" >&2; exit 2 ;;
 	esac
 done

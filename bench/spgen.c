@@ -66,6 +66,7 @@ struct conf {
 	int chunk;		/* kinds shuffled in runs of this many pages */
 	int twins[MAX_TWINS];	/* dup subpages per huge page, cycled */
 	int ntwins;
+	double sparse_gib;	/* pages spread over a reservation this big */
 };
 
 static long page_size;
@@ -76,9 +77,11 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: spgen [--procs N] [--size MIB] [--dup F] [--zero F] [--near F]\n"
 		"             [--volatile F] [--unique F] [--rewrite-ms MS] [--seed S]\n"
-		"             [--thp] [--chunk PAGES] [--twins N,N,...]\n"
+		"             [--thp] [--chunk PAGES] [--twins N,N,...] [--sparse GIB]\n"
 		"       spgen --merge-range [--size MIB] [--seed S]\n"
-		"Fractions are of each worker's pages; unique defaults to the rest.\n");
+		"Fractions are of each worker's pages; unique defaults to the rest.\n"
+		"--sparse: each worker's --size of pages, spread evenly over GIB GiB\n"
+		"reserved with MAP_NORESERVE, all of it MADV_MERGEABLE.\n");
 	exit(2);
 }
 
@@ -118,10 +121,26 @@ static void *map_area(size_t len, int thp)
 	return (void *)a;
 }
 
+/*
+ * @len bytes reserved, not committed (MAP_NORESERVE), small pages: a
+ * JVM's heap or a browser's reservation, of which little is ever touched.
+ */
+static void *map_sparse(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		die(PROG, "mmap (MAP_NORESERVE): %s", strerror(errno));
+	madvise(p, len, MADV_NOHUGEPAGE);
+	return p;
+}
+
 /* ---- one worker ---- */
 
 struct worker {
 	int idx, npages;
+	size_t stride;		/* from one page to the next: a page, or --sparse's */
 	char *buf;
 	unsigned char *kind;	/* per page */
 	int *vol;		/* indexes of the volatile pages */
@@ -182,7 +201,7 @@ static void fill_worker(struct worker *w, const struct conf *c)
 	int ndup = 0;
 
 	for (int i = 0; i < w->npages; i++) {
-		uint64_t *p = (uint64_t *)(w->buf + (size_t)i * page_size);
+		uint64_t *p = (uint64_t *)(w->buf + (size_t)i * w->stride);
 
 		switch (w->kind[i]) {
 		case K_DUP:
@@ -207,7 +226,7 @@ static void fill_worker(struct worker *w, const struct conf *c)
 static void rewrite_volatile(struct worker *w)
 {
 	for (int i = 0; i < w->nvol; i++)
-		((uint64_t *)(w->buf + (size_t)w->vol[i] * page_size))[0]++;
+		((uint64_t *)(w->buf + (size_t)w->vol[i] * w->stride))[0]++;
 }
 
 /* How many times the page at @addr is mapped (/proc/kpagecount), -1 if unknown. */
@@ -252,7 +271,7 @@ static uint64_t time_cow(struct worker *w, int want, int *n, uint64_t *p99)
 		cand += w->kind[i] == K_DUP || w->kind[i] == K_ZERO;
 	stride = cand > want ? cand / want : 1;
 	for (int i = 0, seen = 0; i < w->npages && *n < want; i++) {
-		volatile uint64_t *p = (uint64_t *)(w->buf + (size_t)i * page_size);
+		volatile uint64_t *p = (uint64_t *)(w->buf + (size_t)i * w->stride);
 		uint64_t t0, t1;
 
 		if (w->kind[i] != K_DUP && w->kind[i] != K_ZERO)
@@ -309,7 +328,16 @@ static void worker_main(struct worker *w, const struct conf *c, int down, int up
 	double period = c->rewrite_ms / 1000.0, next;
 	char ready = 'r';
 
-	w->buf = map_area(len, c->thp);
+	w->stride = page_size;
+	if (c->sparse_gib > 0) {
+		len = (size_t)(c->sparse_gib * (1 << 30)) / page_size * page_size;
+		w->stride = len / w->npages / page_size * page_size;
+		if (!w->stride)
+			die(PROG, "%s", "--sparse: fewer pages reserved than --size");
+		w->buf = map_sparse(len);
+	} else {
+		w->buf = map_area(len, c->thp);
+	}
 	w->kind = malloc(w->npages);
 	w->vol = malloc(sizeof(*w->vol) * (w->npages + 1));
 	if (!w->kind || !w->vol)
@@ -498,6 +526,8 @@ int main(int argc, char **argv)
 			c.rewrite_ms = parse_num(PROG, a, v);
 		} else if (!strcmp(a, "--seed")) {
 			c.seed = (uint64_t)parse_num(PROG, a, v);
+		} else if (!strcmp(a, "--sparse")) {
+			c.sparse_gib = parse_num(PROG, a, v);
 		} else if (!strcmp(a, "--chunk")) {
 			c.chunk = (int)parse_num(PROG, a, v);
 		} else if (!strcmp(a, "--twins")) {
@@ -519,6 +549,8 @@ int main(int argc, char **argv)
 		return merge_range(&c);
 	if (c.procs < 1 || c.procs > MAX_PROCS || c.rewrite_ms <= 0)
 		die(PROG, "%s", "--procs wants 1..64 and --rewrite-ms a positive period");
+	if (c.sparse_gib > 0 && c.thp)
+		die(PROG, "%s", "--sparse reserves small pages: not with --thp");
 	for (int k = 0; k < K_UNIQUE; k++)
 		sum += c.frac[k];
 	if (!c.unique_given)

@@ -369,7 +369,7 @@ int main(int argc, char **argv)
 		printf("series,%s,%s,%s,%.3f,%lld,%lld", o.preset, o.param, o.label, s.t - s0.t,
 		       s.full_scans - s0.full_scans, s.sharing);
 		field_value(s.profit);
-		printf(",%.2f\n", s.cpu - s0.cpu);
+		printf(",%.4f\n", s.cpu - s0.cpu);
 		if (s.sharing != conv.sharing) {
 			conv = s;
 			change_scans = s.full_scans;
@@ -401,7 +401,7 @@ int main(int argc, char **argv)
 	if (follow != KNOB_NONE && strcmp(o.tree, "samepage"))
 		must_write(SP_DIR, "follow_madvise", follow ? "1" : "0");
 
-	printf("result,%s,%s,%s,%d,%.3f,%.2f", o.preset, o.param, o.label, converged,
+	printf("result,%s,%s,%s,%d,%.3f,%.4f", o.preset, o.param, o.label, converged,
 	       conv.t - s0.t, conv.cpu - s0.cpu);
 	field_delta(conv.scanned, s0.scanned);
 	printf(",%lld,%lld,%lld", conv.full_scans - s0.full_scans, conv.shared, conv.sharing);
@@ -410,7 +410,7 @@ int main(int argc, char **argv)
 		printf(",%.0f", (s.scanned - s0.scanned) / (s.cpu - s0.cpu));
 	else
 		printf(",");
-	printf(",%llu,%d,%.2f", cow_ns, cow_n, s.cpu - s0.cpu);
+	printf(",%llu,%d,%.4f", cow_ns, cow_n, s.cpu - s0.cpu);
 	field_value(knob_read(o.dir, "smart_scan"));
 	printf(",%s,%s", o.pages_to_scan, o.sleep_ms);
 	field_value(huge0);
