@@ -139,7 +139,12 @@ static inline int wait_scans(const char *tree, long n)
 {
 	long start = knob_in(tree, "full_scans");
 
-	for (int i = 0; i < 3000; i++) {	/* 300 s: TCG is slow */
+	/*
+	 * 600 s: TCG is slow, and the sanitizer kernel under kmemleak, in
+	 * one host thread beside other VMs, once took over 300 s for 6
+	 * passes of compact_race
+	 */
+	for (int i = 0; i < 6000; i++) {
 		if (knob_in(tree, "full_scans") >= start + n)
 			return 0;
 		usleep(100000);
