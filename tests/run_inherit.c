@@ -14,16 +14,18 @@
 
 #define NPROC	16
 
-/* What each process under samepagectl run reports: its pid and pages. */
+/* What each process under samepagectl run reports: its pid, pages, role. */
 struct holder {
 	pid_t pid;
 	char *pages;
+	char role[8];	/* "tree" (exec'd by samepagectl run) or "leaf" (forked, exec'd) */
 };
 
-static void hold(int fd)
+static void hold(int fd, const char *role)
 {
-	struct holder h = { getpid(), map_pages(NPROC) };
+	struct holder h = { getpid(), map_pages(NPROC), "" };
 
+	snprintf(h.role, sizeof(h.role), "%s", role);
 	for (int i = 0; i < NPROC; i++)
 		fill_page(h.pages + i * page_size, 63);
 	if (write(fd, &h, sizeof(h)) != sizeof(h))
@@ -75,13 +77,13 @@ int main(int argc, char **argv)
 
 	page_size = sysconf(_SC_PAGESIZE);
 	if (argc == 3 && !strcmp(argv[1], "--leaf"))
-		hold(atoi(argv[2]));
+		hold(atoi(argv[2]), "leaf");
 	if (argc == 3 && !strcmp(argv[1], "--tree")) {
 		if (!fork()) {
 			execl(argv[0], argv[0], "--leaf", argv[2], (char *)NULL);
 			_exit(1);
 		}
-		hold(atoi(argv[2]));
+		hold(atoi(argv[2]), "tree");
 	}
 	sp_test_init(8);
 	tap_ok(hook_active("inherit_fork") && hook_active("inherit_exec"),
@@ -116,9 +118,10 @@ int main(int argc, char **argv)
 		ps[i] = proc_stat(h[i].pid);
 		ok &= ps[i].merge_any == 1 && ps[i].merging_pages >= NPROC;
 	}
-	tap_ok(ok, "forked+exec'd child and its parent registered whole: merge_any %u/%u, merging %llu/%llu",
+	tap_ok(ok, "forked+exec'd child and its parent registered whole: merge_any %u/%u, merging %llu/%llu (%s/%s)",
 	       ps[0].merge_any, ps[1].merge_any,
-	       (unsigned long long)ps[0].merging_pages, (unsigned long long)ps[1].merging_pages);
+	       (unsigned long long)ps[0].merging_pages, (unsigned long long)ps[1].merging_pages,
+	       h[0].role, h[1].role);
 
 	/* one more pass, then samepaged sleeps for a minute: no pass below */
 	must_set(SP_TREE, "sleep_millisecs", "60000");
