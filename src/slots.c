@@ -433,11 +433,11 @@ out:
 /*
  * run=2's faults, before the engine lock (sp_unmerge_first()): the live
  * registered mms are taken under the lock, then unmerged without it.
- * *@seq: samepage_engine.merge_seq when they were taken; with no memory
- * for the list, one less than that, so that the unmerge under the lock
+ * *@seq: samepage_engine.merge_seq when they were taken; *@done: false
+ * when there was no memory for the list, and the unmerge under the lock
  * does it all.
  */
-static int unmerge_all_first(unsigned long *seq)
+static int unmerge_all_first(unsigned long *seq, bool *done)
 {
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_mm_slot *slot;
@@ -449,7 +449,8 @@ static int unmerge_all_first(unsigned long *seq)
 	list_for_each_entry(slot, &e->slots, list)
 		n++;
 	mms = n ? kvmalloc_array(n, sizeof(*mms), GFP_KERNEL | __GFP_NOWARN) : NULL;
-	*seq = e->merge_seq - (n && !mms);
+	*seq = e->merge_seq;
+	*done = mms || !n;
 	n = 0;
 	if (mms) {
 		list_for_each_entry(slot, &e->slots, list) {
@@ -481,16 +482,17 @@ int sp_unmerge_all(void)
 	struct samepage_engine *e = &samepage_engine;
 	struct sp_mm_slot *slot;
 	unsigned long seq;
+	bool done;
 	int err;
 
-	err = unmerge_all_first(&seq);
+	err = unmerge_all_first(&seq, &done);
 	if (err)
 		return err;
 	mutex_lock(&e->lock);
 	sp_reap_slots(NULL);	/* exited processes: nothing to unmerge, just go */
 	list_for_each_entry(slot, &e->slots, list) {
 		/* merged meanwhile, or not unmerged yet: walk under the lock */
-		if (e->merge_seq != seq && mmget_not_zero(slot->mm)) {
+		if ((!done || e->merge_seq != seq) && mmget_not_zero(slot->mm)) {
 			err = sp_unmerge_range(slot->mm, 0, TASK_SIZE);
 			mmput_async(slot->mm);	/* not exit_mmap() under the engine lock */
 			if (err)
