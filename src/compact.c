@@ -44,11 +44,11 @@ static void move_item(struct sp_rmap_item *item, struct sp_stable_node *from,
 		return;		/* exiting: its items go with it */
 	if (!mmap_read_trylock(mm))
 		goto out;
-	vma = vma_lookup(mm, item->addr);
+	vma = vma_lookup(mm, sp_item_addr(item));
 	/* uffd-wp marks live in the PTE, which a move does not carry over */
 	if (vma && !(vma->vm_flags & VM_UFFD_WP) && folio_trylock(kfolio)) {
 		folio_lock(page_folio(to->kpage));
-		err = sp_replace_page(vma, item->addr, from->kpage, to->kpage, NULL);
+		err = sp_replace_page(vma, sp_item_addr(item), from->kpage, to->kpage, NULL);
 		folio_unlock(page_folio(to->kpage));
 		folio_unlock(kfolio);
 	}

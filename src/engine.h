@@ -100,6 +100,7 @@ enum sp_poison { SP_POISON_NONE, SP_POISON_TAKING, SP_POISON_TAKEN };
  * @list: in samepage_engine.kpages (every kpage, in the tree or not)
  * @items: the rmap_items merged into @kpage (sp_rmap_item.nlink)
  * @key: node and content hash of @kpage
+ * @digest: sp_key_digest() of @key (the stable table's buckets)
  * @kpage: the module-owned page (one reference held by samepage)
  * @sharers: number of @items; forked children map @kpage too, uncounted,
  *	as in-tree KSM does not count them either
@@ -112,59 +113,100 @@ struct sp_stable_node {
 	struct hlist_head items;
 	struct sp_key key;
 	struct page *kpage;
+	u32 digest;
 	unsigned int sharers;
 	bool in_tree;
 	u8 poison;		/* enum sp_poison */
 };
 
+/*
+ * Flags in the low bits of sp_rmap_item.addr_flags (the address is page
+ * aligned). Each has one writing file, and every write and read is under
+ * the engine lock; sp_rmap_item.zero, which paths without that lock
+ * clear, has its own byte.
+ */
+#define SP_ITEM_UNSTABLE	0x01UL	/* tree.c: in the unstable table (see @hnode) */
+#define SP_ITEM_DORMANT		0x02UL	/* tree.c: a candidate smart scan skips */
+#define SP_ITEM_SEEN		0x04UL	/* policy.c: @digest is valid */
+#define SP_ITEM_IN_THP		0x08UL	/* thp.c: a subpage of a PMD-mapped THP */
+#define SP_ITEM_MERGED		0x10UL	/* kpage.c: @node and @nlink are valid */
+#define SP_ITEM_FLAGS		0x1fUL
+
 /**
  * struct sp_rmap_item - what samepage knows of one scanned address
- * @key: node and content hash at the previous visit (volatility test)
- * @node: the stable node this address was merged into, or NULL
- * @nlink: in @node->items
- * @hnode: in the unstable tree's table while @unstable and @seq is the
- *	tree's generation (tree.c)
- * @seq: generation of the unstable tree that @hnode was inserted into
  * @slot: owner, for the unstable-tree partner lookup
- * @addr: user address (page aligned)
- * @unstable: in the unstable tree (see @hnode); counted in pages_unshared
- *	unless @dormant
- * @dormant: a candidate that smart scan skips, kept in the tree (tree.c)
- * @seen: @key is valid
+ * @addr_flags: user address (page aligned, sp_item_addr()) and SP_ITEM_*
+ *	flags (sp_item_has())
+ * @hnode: in the unstable tree's table while SP_ITEM_UNSTABLE and @seq is
+ *	the tree's generation (tree.c)
+ * @seq: generation of the unstable tree that @hnode was inserted into
+ * @nlink: in @node->items while SP_ITEM_MERGED
+ * @node: the stable node this address was merged into while SP_ITEM_MERGED
+ *	(sp_item_node())
+ * @digest: sp_key_digest() of the key at the previous visit (volatility
+ *	test, unstable table), valid with SP_ITEM_SEEN
+ * @age: visits so far, saturating at 15 (smart scan)
+ * @remaining_skips: visits still to skip before the next real one
  * @zero: samepage mapped the shared zero page here (ksm_zero_pages);
  *	changes under the slot's xa_lock (sp_set_zero())
- * @age: visits so far, saturating (smart scan)
- * @remaining_skips: visits still to skip before the next real one
- * @cooldown: visits still treated as volatile after a quick COW break
- * @merged_at: full_scans when the address was last merged
- * @in_thp: a subpage of a PMD-mapped THP at its last visit
- * @thp_hits: for the first subpage of a PMD-mapped THP: how many of its
- *	subpages have a partner in unstable generation @thp_gen (thp.c)
- * @thp_gen: the generation @thp_hits counts in
- * @thp_hit_gen: the generation in which this subpage of a PMD-mapped THP
- *	was counted in its THP's @thp_hits
+ * @merged_at: the low bits of full_scans when the address was last merged,
+ *	while SP_ITEM_MERGED
+ * @cooldown: visits still treated as volatile after a quick COW break,
+ *	while not SP_ITEM_MERGED
+ *
+ * Invariant: an item is never merged and unstable at once: the two
+ * unions hold the unstable table's fields or the stable node's, as
+ * SP_ITEM_UNSTABLE or SP_ITEM_MERGED says (sp_item_link() takes an item
+ * out of the unstable table first). 48 bytes on 64-bit; the huge-page
+ * counts of a pass live beside the items (thp.c).
  */
 struct sp_rmap_item {
-	struct sp_key key;
-	struct sp_stable_node *node;
-	struct hlist_node nlink;
-	struct hlist_node hnode;
-	unsigned long seq;
 	struct sp_mm_slot *slot;
-	unsigned long addr;
-	bool unstable;
-	bool seen;
+	unsigned long addr_flags;
+	union {
+		struct {
+			struct hlist_node hnode;
+			unsigned long seq;
+		};
+		struct {
+			struct hlist_node nlink;
+			struct sp_stable_node *node;
+		};
+	};
+	u32 digest;
+	u8 age:4;
+	u8 remaining_skips:4;
 	bool zero;
-	bool in_thp;
-	bool dormant;
-	u8 age;
-	u8 remaining_skips;
-	u8 cooldown;
-	u16 thp_hits;
-	u32 thp_gen;
-	u32 thp_hit_gen;
-	unsigned long merged_at;
+	union {
+		u16 merged_at;
+		u16 cooldown;
+	};
 };
+
+static inline unsigned long sp_item_addr(const struct sp_rmap_item *item)
+{
+	return item->addr_flags & PAGE_MASK;
+}
+
+static inline bool sp_item_has(const struct sp_rmap_item *item, unsigned long flag)
+{
+	return item->addr_flags & flag;
+}
+
+/* Set or clear @flag of @item: for the flag's writing file (engine lock). */
+static inline void sp_item_flag(struct sp_rmap_item *item, unsigned long flag, bool on)
+{
+	if (on)
+		item->addr_flags |= flag;
+	else
+		item->addr_flags &= ~flag;
+}
+
+/* The stable node @item is merged into, or NULL. */
+static inline struct sp_stable_node *sp_item_node(const struct sp_rmap_item *item)
+{
+	return sp_item_has(item, SP_ITEM_MERGED) ? item->node : NULL;
+}
 
 /* A registered address range [start, end) of a slot. */
 struct sp_range {
@@ -185,6 +227,8 @@ struct sp_span {
  * @hnode: in the mm -> slot hash (RCU readers: the hooks)
  * @rcu: the slot is freed after a grace period
  * @mm: mmgrab()ed; the address space is used only after mmget_not_zero()
+ * @serial: unique among every slot since load (a freed slot's address is
+ *	not: thp.c keys its counts by this)
  * @mn: samepage's mmu notifier on @mm (exit and unmap reports), or NULL
  * @items: sp_rmap_item by page index (addr >> PAGE_SHIFT); its xa_lock
  *	also orders lock-free readers (sp_item_zero()) against frees
@@ -216,6 +260,7 @@ struct sp_mm_slot {
 	struct hlist_node hnode;
 	struct rcu_head rcu;
 	struct mm_struct *mm;
+	u64 serial;
 	struct mmu_notifier *mn;
 	struct xarray items;
 	spinlock_t unmapped_lock;
@@ -326,7 +371,11 @@ struct sp_stable_node *sp_stable_find(const struct sp_key *key);
 struct sp_stable_node *sp_stable_next(struct sp_stable_node *node);
 void sp_stable_insert(struct sp_stable_node *node);
 void sp_stable_erase(struct sp_stable_node *node);
+bool sp_key_eq(const struct sp_key *a, const struct sp_key *b);
+u32 sp_key_digest(const struct sp_key *key);
 struct sp_rmap_item *sp_unstable_find(const struct sp_key *key);
+bool sp_digest_known(u32 digest);
+unsigned long sp_unstable_bucket_bytes(void);
 struct sp_rmap_item *sp_unstable_next(struct sp_rmap_item *item);
 void sp_unstable_insert(struct sp_rmap_item *item);
 void sp_unstable_erase(struct sp_rmap_item *item);
@@ -415,6 +464,7 @@ void sp_slot_hash_del(struct sp_mm_slot *slot);
 /* items.c: rmap_items, their counts, the kernel's per-mm KSM fields */
 bool sp_item_zero(struct mm_struct *mm, unsigned long addr);
 struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr);
+unsigned long sp_item_bytes(void);
 void sp_drop_item(struct sp_rmap_item *item);
 void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end);
 void sp_set_zero(struct sp_rmap_item *item, bool zero);
@@ -506,6 +556,7 @@ ssize_t sp_hooks_show(char *buf);
 
 /* stats.c */
 void sp_fill_stats(struct samepage_stats *st);
+s64 sp_profit(unsigned long saved, unsigned long items);
 void sp_fill_proc_stat(struct mm_struct *mm, struct samepage_proc_stat *ps);
 u32 sp_fill_list(struct samepage_proc_entry *entries, u32 capacity);
 

@@ -245,7 +245,7 @@ static struct sp_stable_node *take_out(struct page *kpage, struct mapper **mp,
 			break;
 		mmgrab(item->slot->mm);
 		m[n].mm = item->slot->mm;
-		m[n++].addr = item->addr;
+		m[n++].addr = sp_item_addr(item);
 	}
 	sp_kpage_poison(node);
 out:

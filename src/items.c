@@ -53,7 +53,7 @@ struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr)
 	if (!item)
 		return NULL;
 	item->slot = slot;
-	item->addr = addr;
+	item->addr_flags = addr;
 	if (xa_err(xa_store(&slot->items, addr >> PAGE_SHIFT, item, SP_GFP_SCAN))) {
 		kmem_cache_free(sp_item_cache, item);
 		return NULL;
@@ -61,6 +61,26 @@ struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr)
 	samepage_engine.c.rmap_items++;
 	slot->rmap_items++;
 	return item;
+}
+
+/**
+ * sp_item_bytes() - the kernel memory each rmap_item costs, all included
+ *
+ * What general_profit and ksm_process_profit charge per item, as in-tree
+ * charges sizeof(struct ksm_rmap_item): the item's slab object; its share
+ * of the slot's index, an xarray node per 64 items of a populated range
+ * (a sparse range costs more, but holds few items); and its share of the
+ * unstable table's buckets, of which there is one per two items.
+ * Documentation/design.md ("Memory") has the figures. Without the engine
+ * lock (sysfs) it is a snapshot, as the counters there are.
+ */
+unsigned long sp_item_bytes(void)
+{
+	unsigned long items = max(READ_ONCE(samepage_engine.c.rmap_items), 1UL);
+
+	return kmem_cache_size(sp_item_cache) +
+	       DIV_ROUND_UP(sizeof(struct xa_node), XA_CHUNK_SIZE) +
+	       DIV_ROUND_UP(sp_unstable_bucket_bytes(), items);
 }
 
 /*
@@ -224,7 +244,7 @@ void sp_drop_item(struct sp_rmap_item *item)
 	sp_item_unlink(item);
 	sp_unstable_erase(item);
 	sp_set_zero(item, false);
-	xa_erase(&slot->items, item->addr >> PAGE_SHIFT);	/* see sp_item_zero() */
+	xa_erase(&slot->items, sp_item_addr(item) >> PAGE_SHIFT);	/* see sp_item_zero() */
 	kmem_cache_free(sp_item_cache, item);
 	samepage_engine.c.rmap_items--;
 	slot->rmap_items--;

@@ -175,18 +175,23 @@ struct sp_stable_node *sp_kpage_clone(struct sp_stable_node *from)
 	return node;
 }
 
-/* @item now maps @node's kpage. */
+/*
+ * @item now maps @node's kpage. It leaves the unstable table first: its
+ * table link and the node's share their memory (struct sp_rmap_item).
+ */
 void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node)
 {
 	lockdep_assert_held(&samepage_engine.lock);
 	/* linked twice, it would be counted twice and freed with one left */
-	WARN_ON_ONCE(item->node);
+	WARN_ON_ONCE(sp_item_has(item, SP_ITEM_MERGED));
+	sp_unstable_erase(item);
 	if (node->sharers++)
 		samepage_engine.c.pages_sharing++;
 	else
 		sp_stable_insert(node);
 	item->node = node;
-	item->merged_at = samepage_engine.c.full_scans;
+	item->merged_at = (u16)samepage_engine.c.full_scans;
+	sp_item_flag(item, SP_ITEM_MERGED, true);
 	item->slot->merging++;
 	hlist_add_head(&item->nlink, &node->items);
 }
@@ -197,23 +202,28 @@ void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node)
  */
 void sp_item_move(struct sp_rmap_item *item, struct sp_stable_node *to)
 {
-	unsigned long merged_at = item->merged_at;
+	u16 merged_at = item->merged_at;
 
 	sp_item_unlink(item);
 	sp_item_link(item, to);
 	item->merged_at = merged_at;
 }
 
-/* @item no longer maps its kpage (COW, unmerge, unmap or teardown). */
+/*
+ * @item no longer maps its kpage (COW, unmerge, unmap or teardown). Its
+ * merged_at becomes a cooldown of 0 (they share their memory); a COW sets
+ * the cooldown next (sp_note_cow()).
+ */
 void sp_item_unlink(struct sp_rmap_item *item)
 {
-	struct sp_stable_node *node = item->node;
+	struct sp_stable_node *node = sp_item_node(item);
 
 	if (!node)
 		return;
 	WARN_ON_ONCE(!node->sharers);
 	hlist_del(&item->nlink);
-	item->node = NULL;
+	sp_item_flag(item, SP_ITEM_MERGED, false);
+	item->cooldown = 0;
 	item->slot->merging--;
 	if (--node->sharers)
 		samepage_engine.c.pages_sharing--;

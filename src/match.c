@@ -72,7 +72,8 @@ static enum merge_result try_merge(struct vm_area_struct *vma, unsigned long add
 enum partner_result {
 	PARTNER_MERGED,		/* @page maps a new kpage (the partner too, unless busy) */
 	PARTNER_STALE,		/* @page changed since its visit: no candidate */
-	PARTNER_DIFFERENT,	/* a real hash collision (counted): try the next */
+	PARTNER_DIFFERENT,	/* a hash collision (counted), or a digest shared by
+				 * a page of another node or scope: try the next */
 	PARTNER_GONE,		/* unusable: it leaves the unstable table */
 	PARTNER_KEEP,		/* its THP stays whole for now, in the table */
 	PARTNER_SELF,		/* it maps @page itself (a fork): nothing to merge */
@@ -110,7 +111,8 @@ static enum partner_result partner_differs(struct page *page, struct page *ppage
  * @addr: address of @page
  * @page: the page being scanned (referenced)
  * @item: its rmap_item
- * @partner: an unstable-tree item with the same key
+ * @key: @page's key
+ * @partner: an unstable-tree item whose key had the same digest
  * @why: out: the outcome of @page when it could not merge
  *
  * @page goes into a new kpage, which is filled from it at that moment,
@@ -122,16 +124,22 @@ static enum partner_result partner_differs(struct page *page, struct page *ppage
  * it. The partner's mm is only trylocked: samepaged already holds @vma's
  * mm, and must never wait on a second mmap lock.
  *
+ * The partner's item keeps only the digest of its key: its node and scope
+ * are checked here, on its page, and its content by the merge's compare.
+ *
  * Return: what became of it; PARTNER_FAILED with *@why set to
  * SAMEPAGE_WHY_PINNED, _RACE, _MAX_KERNEL_PAGES or _MEMCG_LIMIT.
  */
 static enum partner_result merge_with_partner(struct vm_area_struct *vma,
 					      unsigned long addr, struct page *page,
 					      struct sp_rmap_item *item,
+					      const struct sp_key *key,
 					      struct sp_rmap_item *partner, int *why)
 {
 	struct mm_struct *pmm = partner->slot->mm, *mm = vma->vm_mm;
+	unsigned long paddr = sp_item_addr(partner);
 	enum partner_result res = PARTNER_GONE;
+	enum sp_pte_kind kind;
 	struct vm_area_struct *pvma;
 	struct sp_stable_node *node;
 	enum merge_result r;
@@ -147,19 +155,19 @@ static enum partner_result merge_with_partner(struct vm_area_struct *vma,
 		if (sp_mm_exiting(pmm))
 			goto out_unlock;
 	}
-	pvma = vma_lookup(pmm, partner->addr);
+	pvma = vma_lookup(pmm, paddr);
 	if (!pvma || !sp_vma_eligible(pvma))
 		goto out_unlock;
-	switch (sp_get_anon_page(pvma, partner->addr, &ppage, NULL)) {
-	case SP_PTE_ANON:
-		break;
-	case SP_PTE_HUGE:
-		if (sp_thp_may_split(partner))
-			break;
+	kind = sp_get_anon_page(pvma, paddr, &ppage, NULL);
+	if (kind != SP_PTE_ANON && kind != SP_PTE_HUGE)
+		goto out_unlock;
+	if (!sp_key_domain_eq(partner->slot, ppage, key)) {
+		res = PARTNER_DIFFERENT;
+		goto out_page;
+	}
+	if (kind == SP_PTE_HUGE && !sp_thp_may_split(partner)) {
 		res = PARTNER_KEEP;
 		goto out_page;
-	default:
-		goto out_unlock;
 	}
 	if (sp_is_kpage(ppage))
 		goto out_page;
@@ -179,21 +187,21 @@ static enum partner_result merge_with_partner(struct vm_area_struct *vma,
 			res = PARTNER_FAILED;
 			goto out_unlock;
 		}
-		if (sp_get_anon_page(pvma, partner->addr, &ppage, NULL) != SP_PTE_ANON)
+		if (sp_get_anon_page(pvma, paddr, &ppage, NULL) != SP_PTE_ANON)
 			goto out_unlock;
 	}
 	if (!sp_page_ends_equal(page, ppage)) {
-		res = partner_differs(page, ppage, &item->key);
+		res = partner_differs(page, ppage, key);
 		goto out_page;
 	}
-	node = sp_kpage_new(mm, page, &item->key);
+	node = sp_kpage_new(mm, page, key);
 	if (IS_ERR(node)) {
 		*why = PTR_ERR(node) == -EDQUOT ? SAMEPAGE_WHY_MEMCG_LIMIT :
 						  SAMEPAGE_WHY_MAX_KERNEL_PAGES;
 		res = PARTNER_FAILED;
 		goto out_page;
 	}
-	r = try_merge(vma, addr, page, node->kpage, &item->key);
+	r = try_merge(vma, addr, page, node->kpage, key);
 	if (r != MERGE_DONE) {
 		if (r == MERGE_DIFFERS) {	/* written since its visit */
 			res = PARTNER_STALE;
@@ -204,15 +212,14 @@ static enum partner_result merge_with_partner(struct vm_area_struct *vma,
 		goto out_prune;
 	}
 	res = PARTNER_MERGED;
-	switch (try_merge(pvma, partner->addr, ppage, node->kpage, NULL)) {
+	switch (try_merge(pvma, paddr, ppage, node->kpage, NULL)) {
 	case MERGE_DONE:
-		sp_unstable_erase(partner);
-		sp_item_link(partner, node);
+		sp_item_link(partner, node);	/* out of the unstable table */
 		sp_item_link(item, node);
 		break;
 	case MERGE_DIFFERS:
 		sp_unmerge_scanned(mm, addr, addr + PAGE_SIZE);	/* its own page back */
-		res = partner_differs(node->kpage, ppage, &item->key);
+		res = partner_differs(node->kpage, ppage, key);
 		break;
 	default:			/* pinned or busy: @page waits there */
 		sp_item_link(item, node);
@@ -228,18 +235,22 @@ out_unlock:
 	return res;
 }
 
-/* Merge @page with an equal candidate of this pass, or become one. */
+/*
+ * Merge @page (content @key) with an equal candidate of this pass, or
+ * become one.
+ */
 static int merge_unstable(struct vm_area_struct *vma, unsigned long addr,
-			  struct page *page, struct sp_rmap_item *item)
+			  struct page *page, struct sp_rmap_item *item,
+			  const struct sp_key *key)
 {
 	struct sp_rmap_item *partner, *next;
 	int why = SAMEPAGE_WHY_UNIQUE;
 
-	for (partner = sp_unstable_find(&item->key); partner; partner = next) {
+	for (partner = sp_unstable_find(key); partner; partner = next) {
 		int w;
 
 		next = sp_unstable_next(partner);
-		switch (merge_with_partner(vma, addr, page, item, partner, &w)) {
+		switch (merge_with_partner(vma, addr, page, item, key, partner, &w)) {
 		case PARTNER_MERGED:
 			return SAMEPAGE_WHY_MERGED;
 		case PARTNER_STALE:	/* its key is stale: no candidate */
@@ -263,12 +274,12 @@ static int merge_unstable(struct vm_area_struct *vma, unsigned long addr,
 }
 
 /*
- * Merge @item's @page into a stable kpage of its content. Return: false if
- * no kpage of this content has room (the unstable tree then makes a dup,
- * as in-tree), else true and the outcome in *@why.
+ * Merge @item's @page (content @key) into a stable kpage of its content.
+ * Return: false if no kpage of this content has room (the unstable tree
+ * then makes a dup, as in-tree), else true and the outcome in *@why.
  */
 static bool merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
-			 struct page *page, int *why)
+			 struct page *page, const struct sp_key *key, int *why)
 {
 	int max = READ_ONCE(samepage_knobs.max_page_sharing);
 	struct sp_stable_node *node;
@@ -282,12 +293,12 @@ static bool merge_stable(struct vm_area_struct *vma, struct sp_rmap_item *item,
 	 * dup for every page that joined the chain, most of samepaged's
 	 * memcmp() time in W1 (perf).
 	 */
-	for (node = sp_stable_find(&item->key); node; node = sp_stable_next(node)) {
+	for (node = sp_stable_find(key); node; node = sp_stable_next(node)) {
 		if (node->sharers >= max)	/* full: try a dup */
 			continue;
-		r = try_merge(vma, item->addr, page, node->kpage, NULL);
+		r = try_merge(vma, sp_item_addr(item), page, node->kpage, NULL);
 		if (r == MERGE_DIFFERS) {	/* compared in sp_replace_page() */
-			count_collision(page, node->kpage, &item->key);
+			count_collision(page, node->kpage, key);
 			continue;
 		}
 		if (r == MERGE_DONE)
@@ -313,14 +324,14 @@ int sp_merge_page(struct vm_area_struct *vma, struct sp_rmap_item *item,
 	/* a changing page may join a kpage (as in-tree), nothing else */
 	if (seen == SIGHT_STEADY && READ_ONCE(samepage_knobs.use_zero_pages) &&
 	    sp_hash_is_zero(key->hash) &&
-	    try_merge(vma, item->addr, page, NULL, NULL) == MERGE_DONE) {
+	    try_merge(vma, sp_item_addr(item), page, NULL, NULL) == MERGE_DONE) {
 		sp_set_zero(item, true);
 		return SAMEPAGE_WHY_MERGED;
 	}
-	if (merge_stable(vma, item, page, &why))
+	if (merge_stable(vma, item, page, key, &why))
 		return why;
 	if (seen == SIGHT_CHANGED)
 		return SAMEPAGE_WHY_VOLATILE;
-	return merge_unstable(vma, item->addr, page, item);
+	return merge_unstable(vma, sp_item_addr(item), page, item, key);
 }
 

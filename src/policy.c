@@ -52,20 +52,33 @@ bool sp_vma_eligible(struct vm_area_struct *vma)
 	return sp_vma_why(vma) < 0 && vma->anon_vma;
 }
 
-static bool key_differs(const struct sp_key *a, const struct sp_key *b)
+/* @key's node and scope, for @page of @slot. */
+static void key_domain(struct sp_mm_slot *slot, struct page *page, struct sp_key *key)
 {
-	return a->nid != b->nid || a->hash != b->hash || a->scope_kind != b->scope_kind ||
-	       a->scope != b->scope;
+	key->nid = 0;
+	if (!READ_ONCE(samepage_knobs.merge_across_nodes))
+		key->nid = page_to_nid(page);
+	sp_key_scope(slot, page, key);
 }
 
 struct sp_key sp_page_key(struct sp_mm_slot *slot, struct page *page)
 {
 	struct sp_key key = { .hash = sp_page_hash(page) };
 
-	if (!READ_ONCE(samepage_knobs.merge_across_nodes))
-		key.nid = page_to_nid(page);
-	sp_key_scope(slot, page, &key);
+	key_domain(slot, page, &key);
 	return key;
+}
+
+/*
+ * Does @page of @slot belong to @key's node and scope? (An unstable
+ * partner, whose item keeps only its key's digest.)
+ */
+bool sp_key_domain_eq(struct sp_mm_slot *slot, struct page *page, const struct sp_key *key)
+{
+	struct sp_key k = { .hash = key->hash };
+
+	key_domain(slot, page, &k);
+	return sp_key_eq(&k, key);
 }
 
 /*
@@ -79,6 +92,8 @@ struct sp_key sp_page_key(struct sp_mm_slot *slot, struct page *page)
  * stays in the unstable tree, dormant, for twins that come after it in
  * the pass (sp_unstable_keep()).
  */
+#define SP_AGE_MAX	15	/* sp_rmap_item.age has 4 bits; the ladder tops at 9 */
+
 static unsigned int skip_passes(u8 age)
 {
 	if (age <= 3)
@@ -97,7 +112,7 @@ bool sp_smart_skip(struct sp_rmap_item *item)
 	if (!READ_ONCE(samepage_knobs.smart_scan))
 		return false;
 	age = item->age;
-	if (age != U8_MAX)
+	if (age != SP_AGE_MAX)
 		item->age++;
 	if (age < 3)
 		return false;
@@ -105,7 +120,7 @@ bool sp_smart_skip(struct sp_rmap_item *item)
 		item->remaining_skips = skip_passes(age);
 		return false;
 	}
-	if (item->seen && (sp_unstable_find(&item->key) || sp_stable_find(&item->key)))
+	if (sp_item_has(item, SP_ITEM_SEEN) && sp_digest_known(item->digest))
 		return false;		/* a twin may be there: look */
 	item->remaining_skips--;
 	samepage_engine.c.pages_skipped++;
@@ -120,28 +135,38 @@ bool sp_smart_skip(struct sp_rmap_item *item)
  * instead of merging and breaking it every pass.
  */
 
-/* @item's kpage was replaced by a copy: written to (or unshared) since. */
+/*
+ * @item's kpage was replaced by a copy (written to, or unshared, since it
+ * was merged): it leaves the kpage, and cools if that was soon after the
+ * merge. merged_at holds the low 16 bits of full_scans: a page merged a
+ * multiple of 65536 passes ago may cool too, which costs a few visits.
+ */
 void sp_note_cow(struct sp_rmap_item *item)
 {
 	unsigned int cool = READ_ONCE(samepage_knobs.cow_cooldown_passes);
+	u16 since = (u16)samepage_engine.c.full_scans - item->merged_at;
 
-	if (samepage_engine.c.full_scans - item->merged_at < cool)
+	sp_item_unlink(item);		/* clears the cooldown */
+	if (since < cool)
 		item->cooldown = cool;
 }
 
 /*
  * Classify @item's content @key against its previous visits, and record
- * @key. @now (MERGE_RANGE) asks for a merge whatever the history. A
+ * @key's digest. @now (MERGE_RANGE) asks for a merge whatever the history. A
  * fast-changing page (written to soon after a merge) is cooling for a few
  * more visits.
  */
 enum sight sp_sight(struct sp_rmap_item *item, const struct sp_key *key, bool now)
 {
-	bool first = !item->seen;
-	bool changed = !first && key_differs(&item->key, key);
+	u32 digest = sp_key_digest(key);
+	bool first = !sp_item_has(item, SP_ITEM_SEEN);
+	bool changed = !first && item->digest != digest;
 
-	item->key = *key;
-	item->seen = true;
+	/* in the unstable table, its digest picks its bucket */
+	WARN_ON_ONCE(sp_item_has(item, SP_ITEM_UNSTABLE));
+	item->digest = digest;
+	sp_item_flag(item, SP_ITEM_SEEN, true);
 	if (now)
 		return SIGHT_STEADY;
 	if (item->cooldown) {

@@ -36,15 +36,15 @@ static void drop_stale_items(struct sp_mm_slot *slot, unsigned long start,
 	mmap_read_lock(mm);
 	xa_for_each_range(&slot->items, idx, item, start >> PAGE_SHIFT,
 			  (end >> PAGE_SHIFT) - 1) {
-		struct vm_area_struct *vma = vma_lookup(mm, item->addr);
+		struct vm_area_struct *vma = vma_lookup(mm, sp_item_addr(item));
 		enum sp_pte_kind kind = SP_PTE_NONE;
 		struct page *page = NULL;
 
 		if (vma)
-			kind = sp_get_anon_page(vma, item->addr, &page, NULL);
+			kind = sp_get_anon_page(vma, sp_item_addr(item), &page, NULL);
 		if (!(kind == SP_PTE_ZERO && item->zero) &&
-		    !(kind == SP_PTE_ANON && item->node && item->node->kpage == page) &&
-		    !(kind == SP_PTE_ANON && !item->node && !item->zero))
+		    !(kind == SP_PTE_ANON && sp_item_node(item) && sp_item_node(item)->kpage == page) &&
+		    !(kind == SP_PTE_ANON && !sp_item_node(item) && !item->zero))
 			sp_drop_item(item);
 		if (page)
 			put_page(page);

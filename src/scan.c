@@ -105,7 +105,7 @@ static void sp_release_items(struct sp_mm_slot *slot, unsigned long start,
 		return;
 	xa_for_each_range(&slot->items, idx, item, start >> PAGE_SHIFT,
 			  (end >> PAGE_SHIFT) - 1) {
-		if (!item->node && !item->zero)
+		if (!sp_item_node(item) && !item->zero)
 			continue;
 		sp_unmerge_scanned(slot->mm, start, end);
 		break;
@@ -329,5 +329,6 @@ void sp_scan_exit(void)
 {
 	kthread_stop(samepaged);
 	sp_slots_exit();
+	sp_thp_exit();
 }
 

@@ -53,6 +53,7 @@ int sp_merge_page(struct vm_area_struct *vma, struct sp_rmap_item *item,
 int sp_vma_why(struct vm_area_struct *vma);
 bool sp_vma_eligible(struct vm_area_struct *vma);
 struct sp_key sp_page_key(struct sp_mm_slot *slot, struct page *page);
+bool sp_key_domain_eq(struct sp_mm_slot *slot, struct page *page, const struct sp_key *key);
 bool sp_smart_skip(struct sp_rmap_item *item);
 enum sight sp_sight(struct sp_rmap_item *item, const struct sp_key *key, bool now);
 void sp_note_cow(struct sp_rmap_item *item);
@@ -60,11 +61,14 @@ void sp_note_cow(struct sp_rmap_item *item);
 /* thp.c */
 int sp_split_locked(struct page *page);
 int sp_split_thp(struct page *page);
-struct sp_rmap_item *sp_thp_head_item(struct sp_rmap_item *item);
 unsigned int sp_thp_threshold(void);
 void sp_thp_mark(struct sp_rmap_item *item, bool in);
 void sp_thp_credit(struct sp_rmap_item *item);
+bool sp_thp_credited(const struct sp_mm_slot *slot, unsigned long addr);
+unsigned int sp_thp_hits(const struct sp_mm_slot *slot, unsigned long addr,
+			 unsigned int partners);
 bool sp_thp_may_split(struct sp_rmap_item *partner);
+void sp_thp_exit(void);
 
 /* probe.c (no lock held) */
 void sp_merging_begin(bool arm);

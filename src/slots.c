@@ -193,6 +193,8 @@ bool sp_reap_slots(bool *more)
 	return reaped;
 }
 
+static u64 slot_serial;	/* the last slot's serial (engine lock) */
+
 /*
  * A new slot for @mm (engine lock held; the caller holds an mm_users
  * reference, which registering the mmu notifier needs); NULL without memory.
@@ -212,6 +214,7 @@ static struct sp_mm_slot *slot_add(struct mm_struct *mm, struct pid *pid)
 	}
 	mmgrab(mm);
 	slot->mm = mm;
+	slot->serial = ++slot_serial;
 	slot->mn = mn;
 	slot->pid = get_pid(pid);
 	slot->publish = sp_proc_ksm_stat_on();

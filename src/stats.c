@@ -9,10 +9,15 @@
 #include "samepage.h"
 #include "engine.h"
 
-/* in-tree general_profit / ksm_process_profit, with samepage's item size */
-static s64 profit(unsigned long saved, unsigned long items)
+/**
+ * sp_profit() - in-tree's general_profit / ksm_process_profit formula,
+ * with what samepage's items really cost (sp_item_bytes())
+ * @saved: pages merging saves
+ * @items: rmap_items kept for them
+ */
+s64 sp_profit(unsigned long saved, unsigned long items)
 {
-	return (s64)saved * PAGE_SIZE - (s64)items * sizeof(struct sp_rmap_item);
+	return (s64)saved * PAGE_SIZE - (s64)items * sp_item_bytes();
 }
 
 static unsigned long pages_volatile(const struct sp_counters *c)
@@ -40,7 +45,7 @@ void sp_fill_stats(struct samepage_stats *st)
 	st->ksm_zero_pages = sp_zero_pages();
 	st->stable_node_chains = c->stable_node_chains;
 	st->stable_node_dups = c->stable_node_dups;
-	st->general_profit = profit(c->pages_sharing + sp_zero_pages(), c->rmap_items);
+	st->general_profit = sp_profit(c->pages_sharing + sp_zero_pages(), c->rmap_items);
 	st->kernel_pages_allocated = c->kernel_pages_allocated;
 	st->max_kernel_pages = READ_ONCE(k->max_kernel_pages);
 	st->hash_collisions = c->hash_collisions;
@@ -48,6 +53,7 @@ void sp_fill_stats(struct samepage_stats *st)
 	st->thp_split = c->thp_split;
 	st->thp_min_mergeable = READ_ONCE(k->thp_min_mergeable);
 	st->rmap_items = c->rmap_items;
+	st->rmap_item_bytes = sp_item_bytes();
 	st->pass_visited = c->pass_visited;
 	st->last_pass_visited = c->last_pass_visited;
 	st->run = READ_ONCE(k->run);
@@ -79,7 +85,7 @@ void sp_fill_proc_stat(struct mm_struct *mm, struct samepage_proc_stat *ps)
 		ps->rmap_items = slot->rmap_items;
 		ps->zero_pages = atomic_long_read(&slot->zero);
 		ps->merging_pages = slot->merging;
-		ps->process_profit = profit(slot->merging + ps->zero_pages, slot->rmap_items);
+		ps->process_profit = sp_profit(slot->merging + ps->zero_pages, slot->rmap_items);
 		ps->merge_any = slot->whole;
 		ps->mergeable = slot->whole || slot->follow || !list_empty(&slot->ranges);
 		list_for_each_entry(r, &slot->ranges, list)

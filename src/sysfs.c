@@ -387,9 +387,16 @@ SP_COUNTER(pages_scanned, READ_ONCE(c->pages_scanned));
 SP_COUNTER(full_scans, READ_ONCE(c->full_scans));
 SP_COUNTER(kernel_pages_allocated, READ_ONCE(c->kernel_pages_allocated));
 SP_COUNTER(hash_collisions, READ_ONCE(c->hash_collisions));
-SP_COUNTER(general_profit, (long)(READ_ONCE(c->pages_sharing) +
-	   sp_zero_pages()) * (long)PAGE_SIZE -
-	   (long)(READ_ONCE(c->rmap_items) * sizeof(struct sp_rmap_item)));
+SP_COUNTER(general_profit, (long)sp_profit(READ_ONCE(c->pages_sharing) + sp_zero_pages(),
+					   READ_ONCE(c->rmap_items)));
+
+/* samepage's own: what general_profit charges per rmap_item (items.c) */
+static ssize_t rmap_item_bytes_show(struct kobject *kobj, struct kobj_attribute *attr,
+				    char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", sp_item_bytes());
+}
+static struct kobj_attribute rmap_item_bytes_attr = __ATTR_RO(rmap_item_bytes);
 SP_COUNTER(ksm_zero_pages, atomic_long_read(&c->ksm_zero_pages));
 SP_COUNTER(stable_node_chains, READ_ONCE(c->stable_node_chains));
 SP_COUNTER(stable_node_dups, READ_ONCE(c->stable_node_dups));
@@ -431,6 +438,7 @@ static struct attribute *samepage_attrs[] = {
 	&kpage_arenas_freed_attr.attr,
 	&kpages_moved_attr.attr,
 	&general_profit_attr.attr,
+	&rmap_item_bytes_attr.attr,
 	&ksm_zero_pages_attr.attr,
 	&stable_node_chains_attr.attr,
 	&stable_node_dups_attr.attr,

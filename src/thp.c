@@ -6,6 +6,8 @@
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
 #include <linux/pagemap.h>
+#include <linux/hashtable.h>
+#include <linux/slab.h>
 
 #include "samepage.h"
 #include "engine.h"
@@ -66,9 +68,8 @@ int sp_split_thp(struct page *page)
  * its own subpages' partners; and each of its subpages that is found as a
  * partner of another page (a candidate of another THP, or later, any page
  * that meets it in the unstable tree) adds one to that other THP's count.
- * The count lives in the rmap_item of the THP's first subpage
- * (@thp_hits, for one unstable-tree generation); @thp_hit marks a subpage
- * counted already. Two THPs with 100 equal subpages are therefore both
+ * The count lives beside the items (struct thp_count below), for one
+ * unstable-tree generation, with a bit per subpage counted already. Two THPs with 100 equal subpages are therefore both
  * split in the pass in which the second is visited; two with 10 (below a
  * threshold of 64) both stay whole.
  *
@@ -80,21 +81,81 @@ int sp_split_thp(struct page *page)
 /* @item is a subpage of a PMD-mapped THP being visited (@in), or not. */
 void sp_thp_mark(struct sp_rmap_item *item, bool in)
 {
-	item->in_thp = in;
+	sp_item_flag(item, SP_ITEM_IN_THP, in);
 }
 
-/* The rmap_item of the first subpage of @item's PMD-mapped THP, or NULL. */
-struct sp_rmap_item *sp_thp_head_item(struct sp_rmap_item *item)
-{
-	unsigned long haddr = item->addr & PMD_MASK;
-	struct sp_rmap_item *head = xa_load(&item->slot->items, haddr >> PAGE_SHIFT);
-	u32 gen = (u32)sp_unstable_gen();
+/*
+ * struct thp_count - the partners of one PMD-mapped THP in this pass
+ * @link: in thp_counts
+ * @serial: the THP's slot (sp_mm_slot.serial: a slot's address may be
+ *	reused by a new slot within a pass, its serial never is)
+ * @haddr: the THP's address
+ * @hits: subpages counted: set bits of @credited
+ * @credited: the subpages that have a partner in this pass
+ *
+ * Made for a THP when the first of its subpages is found to have a
+ * partner, and forgotten, with every other, when the unstable tree's
+ * generation moves on: the counts are per tree. Only THPs with a partner
+ * have one, so the items need no field for it. Engine lock.
+ */
+struct thp_count {
+	struct hlist_node link;
+	u64 serial;
+	unsigned long haddr;
+	unsigned int hits;
+	DECLARE_BITMAP(credited, SP_PMD_PAGES);
+};
 
-	if (head && head->thp_gen != gen) {
-		head->thp_gen = gen;
-		head->thp_hits = 0;
+#define THP_COUNT_BITS	10
+static DEFINE_HASHTABLE(thp_counts, THP_COUNT_BITS);
+static unsigned long thp_counts_gen;	/* the tree they count in */
+
+static void thp_counts_clear(void)
+{
+	struct thp_count *tc;
+	struct hlist_node *tmp;
+	unsigned int b;
+
+	hash_for_each_safe(thp_counts, b, tmp, tc, link) {
+		hash_del(&tc->link);
+		kfree(tc);
 	}
-	return head;
+}
+
+/*
+ * The count of the THP at @addr of @slot, made if @make and memory allows,
+ * or NULL. Counts of an earlier tree are dropped first.
+ */
+static struct thp_count *thp_count(const struct sp_mm_slot *slot, unsigned long addr,
+				   bool make)
+{
+	unsigned long haddr = addr & PMD_MASK, gen = sp_unstable_gen();
+	u64 key = slot->serial ^ (haddr >> PMD_SHIFT) * GOLDEN_RATIO_64;
+	struct thp_count *tc;
+
+	lockdep_assert_held(&samepage_engine.lock);
+	if (thp_counts_gen != gen) {
+		thp_counts_clear();
+		thp_counts_gen = gen;
+	}
+	hash_for_each_possible(thp_counts, tc, link, key)
+		if (tc->serial == slot->serial && tc->haddr == haddr)
+			return tc;
+	if (!make)
+		return NULL;
+	tc = kzalloc(sizeof(*tc), SP_GFP_SCAN);
+	if (!tc)
+		return NULL;	/* uncounted: the THP stays whole */
+	tc->serial = slot->serial;
+	tc->haddr = haddr;
+	hash_add(thp_counts, &tc->link, key);
+	return tc;
+}
+
+/* Module unload (every count is of a tree that is gone). */
+void sp_thp_exit(void)
+{
+	thp_counts_clear();
 }
 
 unsigned int sp_thp_threshold(void)
@@ -103,20 +164,39 @@ unsigned int sp_thp_threshold(void)
 		       SP_PMD_PAGES);
 }
 
+static unsigned int subpage_of(unsigned long addr)
+{
+	return (addr & ~PMD_MASK) >> PAGE_SHIFT;
+}
+
 /* @item, a subpage of a PMD-mapped THP, has a partner: count it once. */
 void sp_thp_credit(struct sp_rmap_item *item)
 {
-	u32 gen = (u32)sp_unstable_gen();
-	struct sp_rmap_item *head;
+	unsigned long addr = sp_item_addr(item);
+	struct thp_count *tc = thp_count(item->slot, addr, true);
 
-	if (item->thp_hit_gen == gen)
-		return;
-	head = sp_thp_head_item(item);
-	if (!head)
-		return;
-	item->thp_hit_gen = gen;
-	if (head->thp_hits < SP_PMD_PAGES)
-		head->thp_hits++;
+	if (tc && !__test_and_set_bit(subpage_of(addr), tc->credited))
+		tc->hits++;
+}
+
+/* Was the subpage at @addr of @slot counted as having a partner this pass? */
+bool sp_thp_credited(const struct sp_mm_slot *slot, unsigned long addr)
+{
+	struct thp_count *tc = thp_count(slot, addr, false);
+
+	return tc && test_bit(subpage_of(addr), tc->credited);
+}
+
+/*
+ * The partners counted this pass for the THP at @addr of @slot, or
+ * @partners, those its visit found, if it has no count (no memory for one).
+ */
+unsigned int sp_thp_hits(const struct sp_mm_slot *slot, unsigned long addr,
+			 unsigned int partners)
+{
+	struct thp_count *tc = thp_count(slot, addr, false);
+
+	return tc ? tc->hits : partners;
 }
 
 /*
@@ -126,10 +206,6 @@ void sp_thp_credit(struct sp_rmap_item *item)
  */
 bool sp_thp_may_split(struct sp_rmap_item *partner)
 {
-	struct sp_rmap_item *head;
-
 	sp_thp_credit(partner);
-	head = sp_thp_head_item(partner);
-	return head && head->thp_hits >= sp_thp_threshold();
+	return sp_thp_hits(partner->slot, sp_item_addr(partner), 0) >= sp_thp_threshold();
 }
-

@@ -14,6 +14,11 @@
  * entries of one key. The caller confirms an equal key with one memcmp()
  * before merging, and counts hash_collisions when that fails.
  *
+ * Both tables choose buckets by the key's 32-bit digest (sp_key_digest()),
+ * which is all an rmap_item keeps of its key: unstable lookups find the
+ * candidates of a digest, and the merge checks the rest (match.c). Stable
+ * nodes keep their full key, and stable lookups match it.
+ *
  * The stable tree may hold several nodes with one key: kpages of the same
  * content once one is full (max_page_sharing), which in-tree KSM calls the
  * dups of a chain, and, rarely, different contents whose hashes collide.
@@ -28,7 +33,7 @@
  *
  * A candidate that smart scan skips stays findable (sp_unstable_keep()):
  * it goes into the new pass's tree under the key of its last visit,
- * @dormant, counted as in-tree counts a skipped page (not in
+ * dormant, counted as in-tree counts a skipped page (not in
  * pages_unshared, so in pages_volatile). A page that appears later finds
  * it as a partner, whose content the merge compares anyway, instead of
  * waiting up to 8 passes for the skipped twin's next visit. Only a
@@ -37,7 +42,7 @@
  * old shape.
  *
  * Invariant: an item's @hnode is linked into the unstable table if and only
- * if @unstable is set and @seq equals unstable_gen. Every reset empties the
+ * if SP_ITEM_UNSTABLE is set and @seq equals unstable_gen. Every reset empties the
  * table without touching the items and moves unstable_gen on, so an item of
  * an abandoned tree is never unlinked from the new one (its stale @hnode is
  * only ever overwritten). The generation is this file's alone: it is not
@@ -51,15 +56,16 @@
 #include "engine.h"
 
 /*
- * struct sp_htab - buckets of hlist_nodes keyed by struct sp_key
+ * struct sp_htab - buckets of hlist_nodes chosen by a 32-bit digest
  * @b: 2^@bits buckets; @initial until the first grow
  * @bits: log2 of the number of buckets
  * @count: entries linked
- * @key_off: from an entry's hlist_node to its struct sp_key
+ * @digest_off: from an entry's hlist_node to its u32 digest
+ * @load: entries per bucket, on average, at which an add grows the table
  * @initial: the static buckets the table starts with
  *
- * Invariant: every entry is in the bucket its key hashes to at @bits, and
- * entries of one key are in the order they were added. A grow moves every
+ * Invariant: every entry is in the bucket its digest hashes to at @bits,
+ * and entries of one digest are in the order they were added. A grow moves every
  * entry, so it happens only when an entry is added, and no caller adds to a
  * table while it walks that table (merge_unstable() walks the unstable
  * table and adds to the stable one; merge_stable() adds to neither). A
@@ -70,11 +76,13 @@ struct sp_htab {
 	struct hlist_head *b;
 	unsigned int bits;
 	unsigned long count;
-	ptrdiff_t key_off;
+	ptrdiff_t digest_off;
+	unsigned int load;
 	struct hlist_head *initial;
 };
 
 #define SP_HTAB_MIN_BITS	10
+#define UNSTABLE_LOAD		4	/* sized for 2 (unstable_new()), grown at 4 */
 #define SP_HTAB_MAX_BITS	22	/* 32 MiB of buckets, for 8M+ entries */
 
 static struct hlist_head stable_initial[1 << SP_HTAB_MIN_BITS];
@@ -82,14 +90,16 @@ static struct hlist_head unstable_initial[1 << SP_HTAB_MIN_BITS];
 
 static struct sp_htab stable_tab = {
 	.b = stable_initial, .bits = SP_HTAB_MIN_BITS, .initial = stable_initial,
-	.key_off = offsetof(struct sp_stable_node, key) -
-		   offsetof(struct sp_stable_node, hnode),
+	.digest_off = offsetof(struct sp_stable_node, digest) -
+		      offsetof(struct sp_stable_node, hnode),
+	.load = 2,
 };
 
 static struct sp_htab unstable_tab = {
 	.b = unstable_initial, .bits = SP_HTAB_MIN_BITS, .initial = unstable_initial,
-	.key_off = offsetof(struct sp_rmap_item, key) -
-		   offsetof(struct sp_rmap_item, hnode),
+	.digest_off = offsetof(struct sp_rmap_item, digest) -
+		      offsetof(struct sp_rmap_item, hnode),
+	.load = UNSTABLE_LOAD,
 };
 
 static unsigned long unstable_gen = 1;
@@ -101,43 +111,59 @@ unsigned long sp_unstable_gen(void)
 	return unstable_gen;
 }
 
-static bool key_eq(const struct sp_key *a, const struct sp_key *b)
+/* Same content hash, node and scope. */
+bool sp_key_eq(const struct sp_key *a, const struct sp_key *b)
 {
 	return a->hash == b->hash && a->scope == b->scope &&
 	       a->scope_kind == b->scope_kind && a->nid == b->nid;
 }
 
-static const struct sp_key *htab_key(const struct sp_htab *t, const struct hlist_node *n)
+/**
+ * sp_key_digest() - the 32 bits of @key an rmap_item keeps
+ * @key: a full key
+ *
+ * Items keep only this digest of their last key (the volatility test, and
+ * the unstable table, whose lookups it filters): a merge compares the two
+ * pages anyway, and checks the partner's node and scope (match.c), so a
+ * digest shared by different keys costs a compare, never a wrong merge.
+ * The tables' buckets are chosen by it.
+ */
+u32 sp_key_digest(const struct sp_key *key)
 {
-	return (const void *)n + t->key_off;
+	u64 h = key->hash ^ (key->scope + key->scope_kind) * GOLDEN_RATIO_64 ^
+		(u64)(u32)key->nid;
+
+	return (u32)(h >> 32) ^ (u32)h;
 }
 
-static struct hlist_head *htab_bucket(struct hlist_head *b, unsigned int bits,
-				      const struct sp_key *key)
+static u32 htab_digest(const struct sp_htab *t, const struct hlist_node *n)
 {
-	u64 h = key->hash ^ (key->scope + key->scope_kind) * GOLDEN_RATIO_64 ^ key->nid;
-
-	return &b[hash_64(h, bits)];
+	return *(const u32 *)((const void *)n + t->digest_off);
 }
 
-/* The first entry with @key, or NULL. */
-static struct hlist_node *htab_find(const struct sp_htab *t, const struct sp_key *key)
+static struct hlist_head *htab_bucket(struct hlist_head *b, unsigned int bits, u32 digest)
+{
+	return &b[hash_32(digest, bits)];
+}
+
+/* The first entry with @digest, or NULL. */
+static struct hlist_node *htab_find(const struct sp_htab *t, u32 digest)
 {
 	struct hlist_node *n;
 
-	for (n = htab_bucket(t->b, t->bits, key)->first; n; n = n->next)
-		if (key_eq(key, htab_key(t, n)))
+	for (n = htab_bucket(t->b, t->bits, digest)->first; n; n = n->next)
+		if (htab_digest(t, n) == digest)
 			return n;
 	return NULL;
 }
 
-/* The entry after @n with @n's key, or NULL. */
+/* The entry after @n with @n's digest, or NULL. */
 static struct hlist_node *htab_next(const struct sp_htab *t, struct hlist_node *n)
 {
-	const struct sp_key *key = htab_key(t, n);
+	u32 digest = htab_digest(t, n);
 
 	for (n = n->next; n; n = n->next)
-		if (key_eq(key, htab_key(t, n)))
+		if (htab_digest(t, n) == digest)
 			return n;
 	return NULL;
 }
@@ -177,7 +203,7 @@ static void htab_move(struct sp_htab *t, struct hlist_head *b, unsigned int bits
 			struct hlist_node *n = old->first;
 
 			hlist_del(n);
-			bucket_append(htab_bucket(b, bits, htab_key(t, n)), n);
+			bucket_append(htab_bucket(b, bits, htab_digest(t, n)), n);
 		}
 	}
 	htab_set_buckets(t, b, bits);
@@ -185,13 +211,13 @@ static void htab_move(struct sp_htab *t, struct hlist_head *b, unsigned int bits
 
 static void htab_add(struct sp_htab *t, struct hlist_node *n)
 {
-	if (t->count >= (2UL << t->bits) && t->bits < SP_HTAB_MAX_BITS) {
+	if (t->count >= ((unsigned long)t->load << t->bits) && t->bits < SP_HTAB_MAX_BITS) {
 		struct hlist_head *b = kvcalloc(2UL << t->bits, sizeof(*b), SP_GFP_SCAN);
 
 		if (b)
 			htab_move(t, b, t->bits + 1);
 	}
-	bucket_append(htab_bucket(t->b, t->bits, htab_key(t, n)), n);
+	bucket_append(htab_bucket(t->b, t->bits, htab_digest(t, n)), n);
 	t->count++;
 }
 
@@ -200,7 +226,7 @@ static bool htab_holds(const struct sp_htab *t, const struct hlist_node *n)
 {
 	const struct hlist_node *m;
 
-	for (m = htab_bucket(t->b, t->bits, htab_key(t, n))->first; m; m = m->next)
+	for (m = htab_bucket(t->b, t->bits, htab_digest(t, n))->first; m; m = m->next)
 		if (m == n)
 			return true;
 	return false;
@@ -248,16 +274,34 @@ static struct sp_rmap_item *item_of(struct hlist_node *n)
 	return n ? hlist_entry(n, struct sp_rmap_item, hnode) : NULL;
 }
 
+/* @n, or the first stable node after it with its digest, that has @key. */
+static struct sp_stable_node *stable_from(struct hlist_node *n, const struct sp_key *key)
+{
+	for (; n; n = htab_next(&stable_tab, n))
+		if (sp_key_eq(key, &stable_of(n)->key))
+			return stable_of(n);
+	return NULL;
+}
+
 /* The oldest stable node with @key, or NULL. */
 struct sp_stable_node *sp_stable_find(const struct sp_key *key)
 {
-	return stable_of(htab_find(&stable_tab, key));
+	return stable_from(htab_find(&stable_tab, sp_key_digest(key)), key);
 }
 
 /* The next stable node with the same key as @node, or NULL. */
 struct sp_stable_node *sp_stable_next(struct sp_stable_node *node)
 {
-	return stable_of(htab_next(&stable_tab, &node->hnode));
+	return stable_from(htab_next(&stable_tab, &node->hnode), &node->key);
+}
+
+/*
+ * Might a page whose last key had @digest have a twin now: a kpage or a
+ * candidate with that digest (a lookup, no page read; smart scan)?
+ */
+bool sp_digest_known(u32 digest)
+{
+	return htab_find(&unstable_tab, digest) || htab_find(&stable_tab, digest);
 }
 
 /* In-tree nodes other than @node holding the same content as @node. */
@@ -293,6 +337,7 @@ void sp_stable_insert(struct sp_stable_node *node)
 {
 	lockdep_assert_held(&samepage_engine.lock);
 	WARN_ON_ONCE(node->in_tree);
+	node->digest = sp_key_digest(&node->key);
 	htab_add(&stable_tab, &node->hnode);
 	node->in_tree = true;
 	samepage_engine.c.pages_shared++;
@@ -309,13 +354,16 @@ void sp_stable_erase(struct sp_stable_node *node)
 	samepage_engine.c.pages_shared--;
 }
 
-/* The oldest unstable item with @key, or NULL. */
+/*
+ * The oldest unstable item whose key had @key's digest, or NULL. The
+ * caller checks the rest of the key (match.c).
+ */
 struct sp_rmap_item *sp_unstable_find(const struct sp_key *key)
 {
-	return item_of(htab_find(&unstable_tab, key));
+	return item_of(htab_find(&unstable_tab, sp_key_digest(key)));
 }
 
-/* The next unstable item with the same key as @item, or NULL. */
+/* The next unstable item with the same digest as @item, or NULL. */
 struct sp_rmap_item *sp_unstable_next(struct sp_rmap_item *item)
 {
 	return item_of(htab_next(&unstable_tab, &item->hnode));
@@ -325,11 +373,12 @@ struct sp_rmap_item *sp_unstable_next(struct sp_rmap_item *item)
 static void unstable_link(struct sp_rmap_item *item, bool dormant)
 {
 	lockdep_assert_held(&samepage_engine.lock);
-	/* in the table twice, its chain would loop */
-	WARN_ON_ONCE(item->unstable);
+	/* in the table twice, its chain would loop; merged, @hnode is @nlink */
+	WARN_ON_ONCE(sp_item_has(item, SP_ITEM_UNSTABLE | SP_ITEM_MERGED));
+	WARN_ON_ONCE(!sp_item_has(item, SP_ITEM_SEEN));		/* no digest */
 	htab_add(&unstable_tab, &item->hnode);
-	item->unstable = true;
-	item->dormant = dormant;
+	sp_item_flag(item, SP_ITEM_UNSTABLE, true);
+	sp_item_flag(item, SP_ITEM_DORMANT, dormant);
 	item->seq = unstable_gen;
 	if (!dormant)
 		samepage_engine.c.pages_unshared++;
@@ -342,14 +391,14 @@ void sp_unstable_insert(struct sp_rmap_item *item)
 
 void sp_unstable_erase(struct sp_rmap_item *item)
 {
-	if (!item->unstable)
+	if (!sp_item_has(item, SP_ITEM_UNSTABLE))
 		return;
 	if (item->seq == unstable_gen)
 		htab_del(&unstable_tab, &item->hnode);
-	item->unstable = false;
-	if (!item->dormant)
+	sp_item_flag(item, SP_ITEM_UNSTABLE, false);
+	if (!sp_item_has(item, SP_ITEM_DORMANT))
 		samepage_engine.c.pages_unshared--;
-	item->dormant = false;
+	sp_item_flag(item, SP_ITEM_DORMANT, false);
 }
 
 /*
@@ -358,17 +407,22 @@ void sp_unstable_erase(struct sp_rmap_item *item)
  */
 void sp_unstable_keep(struct sp_rmap_item *item)
 {
-	bool keep = item->unstable && item->seq == carry_gen;
+	bool keep = sp_item_has(item, SP_ITEM_UNSTABLE) && item->seq == carry_gen;
 
 	sp_unstable_erase(item);
 	if (keep)
 		unstable_link(item, true);
 }
 
-/* A new, empty tree, with about a bucket for each item samepage has. */
+/*
+ * A new, empty tree, with a bucket for every two or so items samepage has:
+ * every scanned page may be a candidate, so the buckets are part of what
+ * a scanned page costs (sp_item_bytes()), 4 bytes of it at this size; a
+ * lookup walks a chain of two on average, each a digest compare.
+ */
 static void unstable_new(void)
 {
-	unsigned long items = samepage_engine.c.rmap_items;
+	unsigned long items = samepage_engine.c.rmap_items / 2;
 
 	htab_empty(&unstable_tab, clamp_t(unsigned int, order_base_2(items ?: 1),
 					  SP_HTAB_MIN_BITS, SP_HTAB_MAX_BITS));
@@ -387,6 +441,19 @@ void sp_unstable_reset(void)
 {
 	carry_gen = 0;
 	unstable_new();
+}
+
+/*
+ * Bytes of the buckets the unstable table holds beyond its static ones
+ * (any context: a snapshot without the engine lock).
+ */
+unsigned long sp_unstable_bucket_bytes(void)
+{
+	const struct sp_htab *t = &unstable_tab;
+
+	if (READ_ONCE(t->b) == t->initial)
+		return 0;
+	return sizeof(*t->b) << READ_ONCE(t->bits);
 }
 
 /* Module unload: the tables' buckets (both tables are empty by now). */

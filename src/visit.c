@@ -30,10 +30,10 @@ static struct sp_rmap_item *visit_item(struct sp_mm_slot *slot, unsigned long ad
 	sp_thp_mark(item, false);
 	if (sp_is_kpage(page)) {
 		e->c.pages_scanned++;
-		if (item->node && item->node->kpage != page)
+		if (sp_item_node(item) && sp_item_node(item)->kpage != page)
 			sp_item_unlink(item);
 		/* a forked child's copy of the mapping, counted like in-tree */
-		if (!item->node) {
+		if (!sp_item_node(item)) {
 			struct sp_stable_node *node = sp_kpage_node(page);
 
 			if (node)
@@ -42,10 +42,8 @@ static struct sp_rmap_item *visit_item(struct sp_mm_slot *slot, unsigned long ad
 		*why = SAMEPAGE_WHY_MERGED;
 		return NULL;
 	}
-	if (item->node) {		/* merged, and written to since */
+	if (sp_item_node(item))		/* merged, and written to since */
 		sp_note_cow(item);
-		sp_item_unlink(item);
-	}
 	*why = SAMEPAGE_WHY_SMART_SCAN;
 	if (!now && sp_smart_skip(item))
 		return NULL;
@@ -104,16 +102,12 @@ void sp_outcome(struct sp_visit *v, int why, unsigned long pages)
 static void thp_outcomes(struct sp_visit *v, unsigned long addr, unsigned long end,
 			 const unsigned long *ready, int why)
 {
-	u32 gen = (u32)sp_unstable_gen();
 	unsigned long a;
 
 	for (a = addr; a < end; a += PAGE_SIZE) {
-		struct sp_rmap_item *item;
-
 		if (!test_bit((a & ~PMD_MASK) >> PAGE_SHIFT, ready))
 			continue;
-		item = xa_load(&v->slot->items, a >> PAGE_SHIFT);
-		if (why == SAMEPAGE_WHY_THP && !(item && item->thp_hit_gen == gen))
+		if (why == SAMEPAGE_WHY_THP && !sp_thp_credited(v->slot, a))
 			sp_outcome(v, SAMEPAGE_WHY_UNIQUE, 1);
 		else
 			sp_outcome(v, why, 1);
@@ -128,7 +122,7 @@ static void thp_outcomes(struct sp_visit *v, unsigned long addr, unsigned long e
  * @page: the subpage at @addr, referenced (put here)
  *
  * Hashes every subpage of the part and counts those with a partner (see
- * the block comment above sp_thp_head_item()). Below the threshold the THP
+ * the block comment in thp.c). Below the threshold the THP
  * stays whole: its subpages wait in the unstable tree (where they count
  * for other THPs), those with a partner are counted as SAMEPAGE_WHY_THP
  * and the part in pages_skipped_thp. At the threshold the THP is split,
@@ -141,7 +135,7 @@ static void scan_thp(struct sp_visit *v, unsigned long addr, unsigned long end,
 	struct page *first = page - ((addr & ~PMD_MASK) >> PAGE_SHIFT);
 	bool zero_ok = READ_ONCE(samepage_knobs.use_zero_pages);
 	unsigned long a, partners = 0, total;
-	struct sp_rmap_item *item, *head;
+	struct sp_rmap_item *item;
 	int why;
 
 	bitmap_zero(ready, SP_PMD_PAGES);
@@ -171,14 +165,12 @@ static void scan_thp(struct sp_visit *v, unsigned long addr, unsigned long end,
 		if (twin) {
 			sp_thp_credit(item);
 			partners++;
-			if (twin->in_thp)
+			if (sp_item_has(twin, SP_ITEM_IN_THP))
 				sp_thp_credit(twin);	/* its THP has a partner too */
 		}
 		sp_unstable_insert(item);
 	}
-	head = xa_load(&v->slot->items, (addr & PMD_MASK) >> PAGE_SHIFT);
-	head = head ? sp_thp_head_item(head) : NULL;
-	total = head ? head->thp_hits : partners;	/* no head item: this part */
+	total = sp_thp_hits(v->slot, addr, partners);
 
 	why = SAMEPAGE_WHY_THP;
 	if (partners && total >= sp_thp_threshold())
@@ -203,11 +195,14 @@ static void scan_thp(struct sp_visit *v, unsigned long addr, unsigned long end,
 		switch (sp_get_anon_page(v->vma, a, &sub, v->pc)) {
 		case SP_PTE_ANON:
 			/* merged meanwhile, as the partner of an earlier subpage */
-			if (item->node || sp_is_kpage(sub))
+			if (sp_item_node(item) || sp_is_kpage(sub)) {
 				why = SAMEPAGE_WHY_MERGED;
-			else
-				why = sp_merge_page(v->vma, item, sub, &item->key,
-						 SIGHT_STEADY);
+			} else {
+				/* the item keeps a digest: the full key again */
+				struct sp_key key = sp_page_key(v->slot, sub);
+
+				why = sp_merge_page(v->vma, item, sub, &key, SIGHT_STEADY);
+			}
 			sp_outcome(v, why, 1);
 			put_page(sub);
 			break;

@@ -6,9 +6,9 @@
  *  - max_kernel_pages caps kernel_pages_allocated exactly;
  *  - ksm_zero_pages returns to 0 when a process with zero pages exits;
  *  - general_profit = (pages_sharing + ksm_zero_pages) * PAGE_SIZE -
- *    rmap_items * sizeof(rmap_item), with rmap_items the sum of shared,
- *    sharing, unshared and volatile: the item size it implies is the same
- *    integer in two different states.
+ *    rmap_items * rmap_item_bytes, with rmap_items the sum of shared,
+ *    sharing, unshared and volatile: the item size it implies is
+ *    rmap_item_bytes in two different states.
  */
 #include <fcntl.h>
 #include <sys/uio.h>
@@ -84,8 +84,9 @@ static void cap_and_profit(void)
 	tap_ok(knob("kernel_pages_allocated") == 10 && knob("pages_sharing") == 10,
 	       "max_kernel_pages=0 lifts the cap: %ld kpages", knob("kernel_pages_allocated"));
 	size2 = profit_item_size();
-	tap_ok(size1 > 0 && size1 == size2,
-	       "general_profit is consistent: item size %ld and %ld bytes", size1, size2);
+	tap_ok(size1 > 0 && size1 == size2 && size2 == knob("rmap_item_bytes"),
+	       "general_profit is consistent: item size %ld and %ld bytes (rmap_item_bytes %ld)",
+	       size1, size2, knob("rmap_item_bytes"));
 	sp_range(0, 0, buf, 20 * page_size);
 	munmap(buf, 20 * page_size);
 }

@@ -53,6 +53,8 @@ static const struct mdef node_ksmd[] = {
 static const struct mdef own[] = {
 	{ "general_profit", "samepage_general_profit_bytes", GAUGE, 1,
 	  "Bytes saved by merging minus the bookkeeping's cost; negative when it costs more (signed)." },
+	{ "rmap_item_bytes", "samepage_rmap_item_bytes", GAUGE, 1,
+	  "Kernel memory per page record (rmap_item), index included, as general_profit counts it." },
 	{ "pages_scanned", "samepage_pages_scanned_total", COUNTER, 1, "Pages samepaged has visited." },
 	{ "pages_skipped", "samepage_pages_skipped_total", COUNTER, 1,
 	  "Pages smart_scan skipped." },

@@ -174,7 +174,8 @@ struct samepage_proc_stat {
  * way and in the last complete one) tell how far the current pass is.
  * @thp_split: huge pages split to merge their subpages
  * @thp_min_mergeable: the knob of that name
- * @pad2: 0
+ * @rmap_item_bytes: kernel memory per rmap_item, all included, as
+ *	@general_profit counts it (0 from a module of 0.1.0 or before: padding)
  */
 struct samepage_stats {
 	__u32 size;
@@ -209,7 +210,7 @@ struct samepage_stats {
 	__u64 last_pass_visited;
 	__u64 thp_split;
 	__u32 thp_min_mergeable;
-	__u32 pad2;
+	__u32 rmap_item_bytes;
 };
 
 #define SAMEPAGE_STATS_SIZE_VER0	448
