@@ -436,20 +436,19 @@ enum sp_pte_kind { SP_PTE_NONE, SP_PTE_NO_TABLE, SP_PTE_ANON, SP_PTE_ZERO, SP_PT
  * each PMD once rather than once per page. Valid while the mmap lock that
  * was held when it was filled stays held (PMD tables are freed only under
  * the mmap write lock); a PTE table is still mapped and re-checked for
- * every page.
+ * every page. @gap_end is where the empty PTEs after the last one read end.
  */
 struct sp_pmd_cache {
 	struct mm_struct *mm;
 	unsigned long base;
 	pmd_t *pmd;
+	unsigned long gap_end;	/* after a PTE was read: see empty_ptes_end() */
 };
 
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
 				  struct page **pagep, struct sp_pmd_cache *pc);
 unsigned long sp_table_gap_end(struct mm_struct *mm, unsigned long addr,
 			       unsigned long end);
-unsigned long sp_pte_gap_end(struct mm_struct *mm, unsigned long addr,
-			     unsigned long end);
 int sp_replace_page(struct vm_area_struct *vma, unsigned long addr,
 		    struct page *page, struct page *kpage, const struct sp_key *fill);
 

@@ -50,13 +50,32 @@ out:
 	return kind;
 }
 
+/*
+ * The first address after @addr, within its PMD, whose PTE is not empty
+ * (@ptep maps @addr; its PTL is held). A page table with a few pages in it
+ * (sparse memory) is mostly empty entries: the lookup that reads one PTE
+ * finds where the next used one is under the same lock hold, and the walk
+ * skips the rest without looking at each address. In a populated table
+ * that is one more entry read.
+ */
+static unsigned long empty_ptes_end(pte_t *ptep, unsigned long addr)
+{
+	unsigned long stop = (addr & PMD_MASK) + PMD_SIZE;
+
+	for (ptep++, addr += PAGE_SIZE; addr < stop; addr += PAGE_SIZE, ptep++)
+		if (!pte_none(ptep_get(ptep)))
+			break;
+	return addr;
+}
+
 /**
  * sp_get_anon_page() - what is mapped at @addr
  * @vma: VMA of @addr; caller holds the mmap lock
  * @addr: page-aligned user address
  * @pagep: out: for SP_PTE_ANON and SP_PTE_HUGE, the anonymous page mapped
  *	at @addr, referenced (the caller puts it)
- * @pc: PMD cache of a walk under one mmap lock hold, or NULL
+ * @pc: PMD cache of a walk under one mmap lock hold, or NULL; when a PTE
+ *	was read (SP_PTE_ANON, _ZERO, _NONE), its @gap_end is set too
  *
  * Return: SP_PTE_ANON (a PTE maps the page: a small folio, or a subpage of
  * a PTE-mapped large folio), SP_PTE_HUGE (the subpage at @addr of a
@@ -77,6 +96,8 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 	pmd_t *pmd, pmde;
 
 	mmap_assert_locked(mm);
+	if (pc)
+		pc->gap_end = addr + PAGE_SIZE;	/* no PTE read: no gap known */
 	if (pc && pc->mm == mm && pc->base == (addr & PMD_MASK) && pc->pmd) {
 		pmd = pc->pmd;
 	} else {
@@ -100,6 +121,8 @@ enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr
 		return SP_PTE_NO_TABLE;
 	}
 	pte = ptep_get(ptep);
+	if (pc)
+		pc->gap_end = empty_ptes_end(ptep, addr);
 	if (!pte_present(pte))
 		goto out;
 	if (is_zero_pfn(pte_pfn(pte))) {
@@ -169,45 +192,6 @@ unsigned long sp_table_gap_end(struct mm_struct *mm, unsigned long addr,
 			break;
 		addr = pmd_addr_end(addr, end);
 	}
-	return addr;
-}
-
-/**
- * sp_pte_gap_end() - where a run of empty PTEs after @addr ends
- * @mm: the address space; its mmap lock is held
- * @addr: an address whose PTE maps nothing mergeable
- * @end: the end of the walk
- *
- * A page table with a few pages in it (sparse memory) is mostly empty
- * entries; a walk skips them under one PTL hold instead of looking at each
- * address, and does not count them against pages_to_scan.
- *
- * Return: the first address after @addr, within @addr's PMD and at most
- * @end, whose PTE is not empty.
- */
-unsigned long sp_pte_gap_end(struct mm_struct *mm, unsigned long addr,
-			     unsigned long end)
-{
-	unsigned long stop = pmd_addr_end(addr, end);
-	pte_t *start, *ptep;
-	spinlock_t *ptl;
-	pmd_t *pmd, pmde;
-
-	pmd = sp_mm_find_pmd(mm, addr);
-	if (!pmd)
-		return addr + PAGE_SIZE;
-	pmde = sp_pmdp_get_lockless(pmd);
-	if (!pmd_present(pmde) || pmd_trans_huge(pmde))
-		return addr + PAGE_SIZE;
-	start = sp_pte_offset_map_lock(mm, pmd, addr, ptl);
-	if (!start) {
-		sp_pte_map_release(ptl);
-		return addr + PAGE_SIZE;
-	}
-	for (ptep = start + 1, addr += PAGE_SIZE; addr < stop; addr += PAGE_SIZE, ptep++)
-		if (!pte_none(ptep_get(ptep)))
-			break;
-	pte_unmap_unlock(start, ptl);
 	return addr;
 }
 

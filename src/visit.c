@@ -216,6 +216,19 @@ static void scan_thp(struct sp_visit *v, unsigned long addr, unsigned long end,
 	}
 }
 
+/*
+ * [@addr, @end) has no page in it (the empty PTEs after a lookup, or a
+ * stretch without page tables): its items go, and it costs nothing
+ * against pages_to_scan.
+ */
+static void visit_gap(struct sp_visit *v, unsigned long addr, unsigned long end)
+{
+	if (addr >= end)
+		return;
+	sp_drop_items(v->slot, addr, end);
+	sp_outcome(v, SAMEPAGE_WHY_NOT_PRESENT, (end - addr) >> PAGE_SHIFT);
+}
+
 /**
  * sp_visit_addr() - one step of a walk: the address @addr, or more
  * @v: the visit
@@ -223,16 +236,17 @@ static void scan_thp(struct sp_visit *v, unsigned long addr, unsigned long end,
  * @end: end of the registered stretch of @v->vma it is in
  * @cost: out: the step's cost against pages_to_scan
  *
- * A stretch without a page table is one step that costs nothing against
- * pages_to_scan (its items go; sp_table_gap_end() finds where it ends, a
- * PUD or more at a time where those are empty), as in-tree's range walk
- * counts only the pages it looks at; each page of a THP is visited with
- * the others (scan_thp()).
+ * A step looks at one address and passes the empty stretch after it at no
+ * cost, as in-tree's range walk counts only the pages it looks at: the
+ * empty PTEs that follow in the same page table (the lookup found where
+ * they end, sp_pmd_cache.gap_end), or, where there is no page table, up to
+ * the next one (sp_table_gap_end(), a PUD or more at a time where those are
+ * empty). Each page of a THP is visited with the others (scan_thp()).
  *
  * Return: how many addresses the step covered (at least 1).
  */
 unsigned long sp_visit_addr(struct sp_visit *v, unsigned long addr,
-				unsigned long end, unsigned long *cost)
+			    unsigned long end, unsigned long *cost)
 {
 	struct sp_rmap_item *item;
 	unsigned long next;
@@ -240,6 +254,7 @@ unsigned long sp_visit_addr(struct sp_visit *v, unsigned long addr,
 	int why;
 
 	next = addr + PAGE_SIZE;
+	*cost = 1;
 	switch (sp_get_anon_page(v->vma, addr, &page, v->pc)) {
 	case SP_PTE_HUGE:
 		next = min(ALIGN(next, PMD_SIZE), end);
@@ -248,17 +263,13 @@ unsigned long sp_visit_addr(struct sp_visit *v, unsigned long addr,
 		return *cost;
 	case SP_PTE_NO_TABLE:
 		next = sp_table_gap_end(v->vma->vm_mm, addr, end);
-		sp_drop_items(v->slot, addr, next);
-		sp_outcome(v, SAMEPAGE_WHY_NOT_PRESENT, (next - addr) >> PAGE_SHIFT);
+		visit_gap(v, addr, next);
 		*cost = 0;
 		return (next - addr) >> PAGE_SHIFT;
 	case SP_PTE_NONE:
-		/* and the empty entries after it, at no cost */
-		next = sp_pte_gap_end(v->vma->vm_mm, addr, end);
+		why = SAMEPAGE_WHY_NOT_PRESENT;
 		sp_drop_items(v->slot, addr, next);
-		sp_outcome(v, SAMEPAGE_WHY_NOT_PRESENT, (next - addr) >> PAGE_SHIFT);
-		*cost = 1;
-		return (next - addr) >> PAGE_SHIFT;
+		break;
 	case SP_PTE_ZERO:
 		item = xa_load(&v->slot->items, addr >> PAGE_SHIFT);
 		why = SAMEPAGE_WHY_MERGED;
@@ -274,7 +285,8 @@ unsigned long sp_visit_addr(struct sp_visit *v, unsigned long addr,
 		break;
 	}
 	sp_outcome(v, why, 1);
-	*cost = 1;
-	return 1;
+	/* and the empty PTEs after it, found by the lookup */
+	end = min(v->pc->gap_end, end);
+	visit_gap(v, next, end);
+	return (max(end, next) - addr) >> PAGE_SHIFT;
 }
-
