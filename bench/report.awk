@@ -91,7 +91,7 @@ FILENAME ~ /series/ {
 }
 
 END {
-	nm = split("converged wall_s cpu_s pages_sharing general_profit pages_per_cpu_s cow_ns cow_p99_ns thp_before_kib thp_after_kib thp_splits", metric, " ")
+	nm = split("converged wall_s cpu_s pages_sharing general_profit item_bytes pages_per_cpu_s cow_ns cow_p99_ns thp_before_kib thp_after_kib thp_splits", metric, " ")
 	print "| workload | MiB | metric | in-tree KSM | samepage | samepage/KSM |"
 	print "|---|---|---|---|---|---|"
 	for (k = 1; k <= nk; k++) {

@@ -70,7 +70,7 @@ static void usage(void)
 		"and    result,PRESET,PARAM,TREE,converged,wall_s,cpu_s,pages_scanned,full_scans,\n"
 		"       pages_shared,pages_sharing,general_profit,pages_per_cpu_s,cow_ns,cow_n,\n"
 		"       cpu_total_s,smart_scan,pages_to_scan,sleep_millisecs,thp_before_kib,\n"
-		"       thp_after_kib,thp_splits,cow_p99_ns\n");
+		"       thp_after_kib,thp_splits,cow_p99_ns,item_bytes\n");
 	exit(2);
 }
 
@@ -184,6 +184,31 @@ static void sample(const struct opts *o, pid_t thread, struct sample *s)
 	s->scanned = knob_read(o->dir, "pages_scanned");
 }
 
+/*
+ * What @dir's tree charges per record (rmap_item) in general_profit, from
+ * its own figures: (pages_sharing + ksm_zero_pages) pages less
+ * general_profit, over the records (shared + sharing + unshared +
+ * volatile, which is rmap_items by in-tree's definition of volatile).
+ * -1 where the kernel lacks a figure (6.1 has no general_profit).
+ */
+static double record_bytes(const char *dir)
+{
+	long long profit = knob_read(dir, "general_profit");
+	long long sharing = knob_read(dir, "pages_sharing");
+	long long zero = knob_read(dir, "ksm_zero_pages");
+	long long shared = knob_read(dir, "pages_shared");
+	long long unshared = knob_read(dir, "pages_unshared");
+	long long vol = knob_read(dir, "pages_volatile");
+	long long items = shared + sharing + unshared + vol;
+
+	if (profit == KNOB_NONE || sharing == KNOB_NONE || shared == KNOB_NONE ||
+	    unshared == KNOB_NONE || vol == KNOB_NONE || items <= 0)
+		return -1;
+	if (zero == KNOB_NONE)
+		zero = 0;
+	return ((sharing + zero) * (double)sysconf(_SC_PAGESIZE) - profit) / items;
+}
+
 static void must_write(const char *dir, const char *name, const char *val)
 {
 	char what[300];
@@ -270,7 +295,7 @@ int main(int argc, char **argv)
 	char line[256];
 	struct gen g;
 	pid_t thread;
-	double next;
+	double next, item_bytes;
 
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 1; i < argc; i++) {
@@ -384,6 +409,7 @@ int main(int argc, char **argv)
 	huge1 = anon_huge_kib();
 	split1 = thp_splits();
 	must_write(o.dir, "run", "0");
+	item_bytes = record_bytes(o.dir);
 	if (!converged)
 		conv = s;
 
@@ -416,6 +442,10 @@ int main(int argc, char **argv)
 	field_value(huge0);
 	field_value(huge1);
 	field_delta(split1, split0);
-	printf(",%llu\n", cow_p99);
+	printf(",%llu", cow_p99);
+	if (item_bytes >= 0)
+		printf(",%.1f\n", item_bytes);
+	else
+		printf(",\n");
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
