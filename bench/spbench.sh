@@ -42,11 +42,12 @@ if [ $SMOKE = 1 ]; then
 	W1_PROCS=2 W1_MIB=4 W2_MIB=4 W3_SIZES="4 16" W4_MIB=8
 	G1_PROCS=2 G1_MIB=4 TS_MIB=16 TS_SWEEP="1 64"
 	W1D_PROCS=2 W1D_MIB=4 F1_MIB=4 F1_ITERS=3 F1_ROUNDS=1 FL_MIB=1 SP_GIBS=1
+	W3L_SIZES="16 64"
 else
 	W1_PROCS=8 W1_MIB=64 W2_MIB=64 W3_SIZES="16 64 256 1024" W4_MIB=256
 	G1_PROCS=4 G1_MIB=64 TS_MIB=64 TS_SWEEP="1 16 64 256"
 	W1D_PROCS=4 W1D_MIB=32 F1_MIB=16 F1_ITERS=10 F1_ROUNDS=5 FL_MIB=8
-	SP_GIBS="1024 65536"
+	SP_GIBS="1024 65536" W3L_SIZES="1024 4096 8192"
 fi
 # TS: the dup subpages of each huge page in turn (of 512), the rest unique
 TS_TWINS=448,256,128,64,32,16,8,2
@@ -134,6 +135,10 @@ for p in $PRESETS; do
 		for s in $W3_SIZES; do
 			both W3 "$s" --procs 2 --size $((s / 2)) --dup 0.5 --unique 0.5
 		done ;;
+	W3L)	# W3 up to 8 GiB (a VM of 12 GiB: scripts/bench gives it that)
+		for s in $W3L_SIZES; do
+			both W3 "$s" --procs 2 --size $((s / 2)) --dup 0.5 --unique 0.5
+		done ;;
 	W4)	# user-guided: synchronous MERGE_RANGE vs memcpy, samepage only
 		for d in $KSM $SP; do echo 2 >$d/run; echo 0 >$d/run; done
 		echo "spbench: W4 $W4_MIB MiB MERGE_RANGE" >&2
@@ -212,6 +217,6 @@ for p in $PRESETS; do
 			for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 			printf "floor,FL,%s,vm,%s,%s,%s\n", mib, v["pages"], v["xxh64_ns"],
 			       v["memcmp_ns"] }' ;;
-	*)	echo "spbench: unknown preset '$p' (W1 W2 W3 W4 G1 TS W1d SP F1 FL)" >&2; exit 2 ;;
+	*)	echo "spbench: unknown preset '$p' (W1 W2 W3 W3L W4 G1 TS W1d SP F1 FL)" >&2; exit 2 ;;
 	esac
 done
