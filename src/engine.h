@@ -416,6 +416,7 @@ struct sp_stable_node *sp_kpage_new(struct mm_struct *mm, struct page *src,
 struct sp_stable_node *sp_kpage_clone(struct sp_stable_node *from);
 void sp_item_move(struct sp_rmap_item *item, struct sp_stable_node *to);
 void sp_item_link(struct sp_rmap_item *item, struct sp_stable_node *node);
+void sp_kpages_check(void);
 void sp_item_unlink(struct sp_rmap_item *item);
 void sp_kpage_drop(struct sp_stable_node *node);
 void sp_kpage_poison(struct sp_stable_node *node);
@@ -464,6 +465,7 @@ void sp_slot_hash_del(struct sp_mm_slot *slot);
 bool sp_item_zero(struct mm_struct *mm, unsigned long addr);
 struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr);
 unsigned long sp_item_bytes(void);
+void sp_items_check(void);
 void sp_drop_item(struct sp_rmap_item *item);
 void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end);
 void sp_set_zero(struct sp_rmap_item *item, bool zero);

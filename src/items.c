@@ -236,6 +236,47 @@ void sp_publish_counts(struct sp_mm_slot *slot)
 	slot->pub_items = items;
 }
 
+/**
+ * sp_items_check() - recount what the items say (SP_DEBUG_CHECKS)
+ *
+ * Each slot's rmap_items and merging are its items and its merged items,
+ * rmap_items is every slot's, pages_unshared the candidates that are not
+ * dormant, and the merged items are pages_shared + pages_sharing; an item
+ * sits at its own address in the index and is never merged and a
+ * candidate at once. A walk of every item, engine lock held.
+ */
+void sp_items_check(void)
+{
+	struct samepage_engine *e = &samepage_engine;
+	unsigned long items = 0, unshared = 0, merged = 0;
+	struct sp_rmap_item *item;
+	struct sp_mm_slot *slot;
+	unsigned long idx;
+
+	lockdep_assert_held(&e->lock);
+	list_for_each_entry(slot, &e->slots, list) {
+		unsigned long n = 0, m = 0;
+
+		xa_for_each(&slot->items, idx, item) {
+			bool cand = sp_item_has(item, SP_ITEM_UNSTABLE);
+
+			n++;
+			m += sp_item_has(item, SP_ITEM_MERGED);
+			unshared += cand && !sp_item_has(item, SP_ITEM_DORMANT);
+			WARN_ON_ONCE(cand && sp_item_has(item, SP_ITEM_MERGED));
+			WARN_ON_ONCE(sp_item_addr(item) >> PAGE_SHIFT != idx ||
+				     item->slot != slot);
+		}
+		WARN_ON_ONCE(n != slot->rmap_items || m != slot->merging);
+		items += n;
+		merged += m;
+		cond_resched();
+	}
+	WARN_ON_ONCE(items != e->c.rmap_items);
+	WARN_ON_ONCE(unshared != e->c.pages_unshared);
+	WARN_ON_ONCE(merged != e->c.pages_shared + e->c.pages_sharing);
+}
+
 /* Forget @item: it leaves every tree and counter. */
 void sp_drop_item(struct sp_rmap_item *item)
 {

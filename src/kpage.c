@@ -322,6 +322,32 @@ static unsigned long kpage_prune(void)
 	return orphans;
 }
 
+/**
+ * sp_kpages_check() - recount what the kpage list says (SP_DEBUG_CHECKS)
+ *
+ * kernel_pages_allocated is the list's length; pages_shared is its nodes in
+ * the stable table, and pages_shared + pages_sharing their sharers; a node
+ * is in the table if and only if it has sharers. A walk of every kpage,
+ * engine lock held.
+ */
+void sp_kpages_check(void)
+{
+	struct samepage_engine *e = &samepage_engine;
+	unsigned long nodes = 0, in_tree = 0, sharers = 0;
+	struct sp_stable_node *node;
+
+	lockdep_assert_held(&e->lock);
+	list_for_each_entry(node, &e->kpages, list) {
+		nodes++;
+		in_tree += node->in_tree;
+		sharers += node->sharers;
+		WARN_ON_ONCE(node->in_tree != (node->sharers != 0));
+	}
+	WARN_ON_ONCE(nodes != e->c.kernel_pages_allocated);
+	WARN_ON_ONCE(in_tree != e->c.pages_shared);
+	WARN_ON_ONCE(sharers != e->c.pages_shared + e->c.pages_sharing);
+}
+
 static unsigned long last_prune;
 
 /* Free unmapped kpages; returns how many no rmap_item maps but a PTE does. */

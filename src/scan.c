@@ -78,6 +78,10 @@ static void end_full_pass(void)
 	sp_prune();
 	sp_compact(compact_budget());
 	sp_publish_all();	/* merges moved partners' counts after their pass */
+	if (SP_DEBUG_CHECKS) {	/* every count against a recount */
+		sp_kpages_check();
+		sp_items_check();
+	}
 	trace_scan_stop(c->full_scans, c->last_pass_visited, c->pages_shared,
 			c->pages_sharing);
 	sp_advisor_end_pass();
