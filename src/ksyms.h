@@ -74,7 +74,10 @@ extern struct samepage_ksyms samepage_ksyms;
 
 int samepage_ksyms_init(const char *extra_required);
 
-/* ibt_call.S: enter @fn with RET, passing up to six integer arguments. */
+/*
+ * ibt_call.S: enter @fn with RET, passing up to six integer arguments
+ * (arm64: arch/arm64/call.c, a plain call).
+ */
 unsigned long samepage_ibt_call(unsigned long a0, unsigned long a1,
 				unsigned long a2, unsigned long a3,
 				unsigned long a4, unsigned long a5,
