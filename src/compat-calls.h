@@ -65,4 +65,12 @@ static inline pte_t *sp_call_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pm
 }
 #endif
 
+#ifdef CONFIG_ARM64_MTE
+/* mte_sync_tags() (arm64 MTE; src/arch/arm64/mte.c): pte_t is one u64, in x0 */
+static inline void sp_mte_sync_tags(pte_t pte, unsigned int nr_pages)
+{
+	SP_CALL2(mte_sync_tags, pte_val(pte), nr_pages);
+}
+#endif
+
 #endif /* SAMEPAGE_COMPAT_CALLS_H */

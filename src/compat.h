@@ -51,6 +51,18 @@
 #define SP_PTE_LOCK_KSYM(X)
 #endif
 
+/*
+ * arm64 with MTE: set_pte_at() and set_ptes() are inlines that call
+ * mte_sync_tags(), which vmlinux does not export. src/arch/arm64/mte.c
+ * gives the module its own mte_sync_tags(), which calls the kernel's.
+ */
+#ifdef CONFIG_ARM64_MTE
+#define SP_ARCH_KSYM(X) \
+	X(mte_sync_tags,	"mte_sync_tags",		true)
+#else
+#define SP_ARCH_KSYM(X)
+#endif
+
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/rmap.h>

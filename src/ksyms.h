@@ -50,7 +50,8 @@ struct task_struct;
 	X(drain_all_pages,	"drain_all_pages",		false)	\
 	X(split_page,		SP_SPLIT_SYM,	IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) \
 	SP_PTE_LOCK_KSYM(X)						\
-	SP_MEMCG_KSYM(X)
+	SP_MEMCG_KSYM(X)						\
+	SP_ARCH_KSYM(X)
 
 /*
  * mem_cgroup_charge() is an inline around the unexported __mem_cgroup_charge
