@@ -25,7 +25,7 @@ TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
 
 VERSION := $(shell cat VERSION)
 
-.PHONY: all module ctl tests bench-bins bench clean check check-all soak install install-system deb modules_install dkms-install dkms-remove
+.PHONY: all module ctl tests userspace-arm64 bench-bins bench clean check check-all soak install install-system deb modules_install dkms-install dkms-remove
 
 all: module ctl
 
@@ -56,6 +56,20 @@ build/tests/%: tests/%.c tests/tap.h tests/sp.h tests/knob.h tests/shell.h tests
 build/samepagectl.static: $(CTL_DEPS)
 	@mkdir -p build
 	$(CC) $(CTL_FLAGS) -static -o $@ $(CTL_SRCS)
+
+# The same for an arm64 VM (scripts/vm-run --kernel 6.12-arm64), cross-built
+# with the static aarch64 glibc (libc6-dev-arm64-cross): make userspace-arm64
+ARM64_CC ?= aarch64-linux-gnu-gcc
+ARM64_TEST_BINS := $(patsubst tests/%.c,build/arm64/tests/%,$(TEST_SRCS))
+userspace-arm64: build/arm64/samepagectl.static $(ARM64_TEST_BINS)
+
+build/arm64/tests/%: tests/%.c tests/tap.h tests/sp.h tests/knob.h tests/shell.h tests/cg.h include/uapi/linux/samepage.h
+	@mkdir -p build/arm64/tests
+	$(ARM64_CC) $(CFLAGS_USER) -static -pthread -o $@ $< -lutil
+
+build/arm64/samepagectl.static: $(CTL_DEPS)
+	@mkdir -p build/arm64
+	$(ARM64_CC) $(CTL_FLAGS) -static -o $@ $(CTL_SRCS)
 
 # The benchmark programs run in the VM too: static, and kept out of tests/
 # (everything there is run as a test).
