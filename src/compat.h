@@ -181,6 +181,19 @@ static inline bool sp_mm_merge_any(const struct mm_struct *mm)
 #endif
 
 /*
+ * What an ftrace_ops that moves the traced function's PC asks to have saved:
+ * the full pt_regs where the kernel can (DYNAMIC_FTRACE_WITH_REGS: x86),
+ * else nothing more than the ftrace_regs of DYNAMIC_FTRACE_WITH_ARGS, which
+ * carry the PC too. arm64 has only the latter and refuses SAVE_REGS
+ * (-EINVAL from register_ftrace_function()).
+ */
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_REGS
+#define SP_FTRACE_OPS_FL_REGS		FTRACE_OPS_FL_SAVE_REGS
+#else
+#define SP_FTRACE_OPS_FL_REGS		0
+#endif
+
+/*
  * The system's unbound workqueue: system_dfl_wq where the kernel has it (7.x,
  * and 6.12 stable from 6.12.11x); 7.2 warns once per work function queued on
  * the older system_unbound_wq ("enqueued on deprecated workqueue"), which is

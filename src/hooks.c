@@ -267,7 +267,7 @@ static int hook_register(struct sp_hook *hook)
 		if (!*hook->orig)
 			return -ENOENT;
 		hook->ops.func = ftrace_redirect;
-		hook->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+		hook->ops.flags = SP_FTRACE_OPS_FL_REGS | FTRACE_OPS_FL_IPMODIFY |
 				  FTRACE_OPS_FL_RECURSION;
 		err = ftrace_set_filter(&hook->ops, (unsigned char *)hook->target,
 					strlen(hook->target), 0);
