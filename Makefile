@@ -25,7 +25,7 @@ TEST_BINS := $(patsubst tests/%.c,build/tests/%,$(TEST_SRCS))
 
 VERSION := $(shell cat VERSION)
 
-.PHONY: all module ctl tests userspace-arm64 bench-bins bench clean check check-all soak install install-system deb modules_install dkms-install dkms-remove
+.PHONY: all module ctl tests userspace-arm64 bench-bins bench-bins-arm64 bench clean check check-all soak install install-system deb modules_install dkms-install dkms-remove
 
 all: module ctl
 
@@ -79,6 +79,13 @@ bench-bins: $(BENCH_BINS)
 build/bench/%: bench/%.c bench/bench.h tests/knob.h include/uapi/linux/samepage.h
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS_USER) -static -o $@ $<
+
+# and for an arm64 VM (scripts/bench --kernel 6.12-arm64)
+bench-bins-arm64: $(patsubst build/%,build/arm64/%,$(BENCH_BINS))
+
+build/arm64/bench/%: bench/%.c bench/bench.h tests/knob.h include/uapi/linux/samepage.h
+	@mkdir -p build/arm64/bench
+	$(ARM64_CC) $(CFLAGS_USER) -static -o $@ $<
 
 # the workload of tests/pkg/exporters.sh (scripts/check-packaging)
 build/pkg/hold_pages: tests/pkg/hold_pages.c include/uapi/linux/samepage.h

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * spfloor: the floor of a hash-first scan (issue 15, lever 5). A scanner
+ * spfloor: the floor of a hash-first scan. A scanner
  * that visits a page must at least hash it, and one that merges it must at
  * least compare it once with its twin: this measures both, per 4 KiB page,
  * in the machine (VM) the benchmark runs in, for scripts/bench to report

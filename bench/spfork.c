@@ -2,8 +2,8 @@
 /*
  * spfork: the fork/COW/munmap micro-benchmark of a process samepage does not
  * track (no MADV_MERGEABLE anywhere): what merely having samepage loaded
- * costs everyone else (issue 15: its write-protect-fault probe sees every
- * process's faults).
+ * costs everyone else (its write-protect-fault probe sees every process's
+ * faults).
  *
  *   spfork [--size MIB] [--iters N]
  *

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The OOM killer fires while samepage is merging (issue #7, memory
- * pressure). Three worker processes and a victim register pages of a known
- * duplicate layout (every worker and the victim: 256 pages holding 128
+ * The OOM killer fires while samepage is merging (memory pressure).
+ * Three worker processes and a victim register pages of a known duplicate
+ * layout (every worker and the victim: 256 pages holding 128
  * distinct contents twice, so each content has 8 copies); max_kernel_pages
  * caps the kpages at 64, fewer than the 128 contents, so the cap binds the
  * whole time. samepaged scans at full speed while the workers keep
