@@ -43,8 +43,9 @@ ROUND=${SOAK_ROUND:-600}
 FAULTS=${SOAK_FAULTS:-0}
 S=/sys/kernel/mm/samepage
 K=/sys/kernel/mm/ksm
-SN="/opt/stress-ng/lib/ld-linux-x86-64.so.2 --library-path /opt/stress-ng/lib /opt/stress-ng/stress-ng"
-MT="/opt/memtester/lib/ld-linux-x86-64.so.2 --library-path /opt/memtester/lib /opt/memtester/memtester"
+ld() { ls /opt/$1/lib/ld-linux-*.so.* 2>/dev/null | head -n1; }	# x86-64 or aarch64
+SN="$(ld stress-ng) --library-path /opt/stress-ng/lib /opt/stress-ng/stress-ng"
+MT="$(ld memtester) --library-path /opt/memtester/lib /opt/memtester/memtester"
 CG=/sys/fs/cgroup
 L=/tmp/soak
 n=0 failed=0

@@ -15,7 +15,8 @@
 # it and its glibc in /opt/trinity.
 OPS=4000 LIMIT=150 CHILDREN=4 SEED=11
 T=/opt/trinity
-TRINITY="$T/lib/ld-linux-x86-64.so.2 --library-path $T/lib $T/trinity"
+LD=$(ls $T/lib/ld-linux-*.so.* 2>/dev/null | head -n1)	# x86-64 or aarch64
+TRINITY="$LD --library-path $T/lib $T/trinity"
 S=/sys/kernel/mm/samepage
 # fork/clone/brk are AVOID in trinity (it refuses them with -c); it forks
 # and reaps its own children all the time, which covers fork and exit.
