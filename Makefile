@@ -3,13 +3,13 @@
 # make                 samepage.ko for the running kernel, and samepagectl
 # make KVER=6.12.x     ... for another installed kernel (or KDIR=/path/to/build)
 # make check           every test: host checks, DKMS, VM tests on 6.1, 6.12,
-#                      6.12-trixie, 7.2 and 6.12-rt (what CI runs)
+#                      6.12-trixie, 7.2, 6.12-rt and 6.12-arm64 (what CI runs)
 # make check-all       the same on every test kernel (+ 6.1-rt, 6.1/6.12-cloud,
 #                      and the concurrency tests on the KCSAN kernel 6.12-kcsan)
 # make install         samepagectl, its man page and bash completion
 # make install-system  /etc/samepage.conf, the systemd units, the udev rule
 # make deb             the Debian packages samepage-dkms and samepage-tools (../)
-# make bench [KERNEL=6.1|6.12|7.2] [PRESETS="W1 W2 W3 W4"] [BENCH_ARGS=--smoke]
+# make bench [KERNEL=6.1|6.12|7.2|6.12-arm64] [PRESETS="W1 W2 W3 W4"] [BENCH_ARGS=--smoke]
 #                      in-tree KSM vs samepage in one VM boot (scripts/bench)
 
 KVER    ?= $(shell uname -r)
