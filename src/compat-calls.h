@@ -66,11 +66,26 @@ static inline pte_t *sp_call_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pm
 #endif
 
 #ifdef CONFIG_ARM64_MTE
-/* mte_sync_tags() (arm64 MTE; src/arch/arm64/mte.c): pte_t is one u64, in x0 */
+/*
+ * mte_sync_tags() (arm64 MTE; src/arch/arm64/mte.c): pte_t is one u64, in
+ * a register. Its arguments are (pte, nr_pages) since 6.3, (old_pte, pte)
+ * before.
+ */
+#ifdef SP_HAVE_MTE_SYNC_TAGS_NR
 static inline void sp_mte_sync_tags(pte_t pte, unsigned int nr_pages)
 {
 	SP_CALL2(mte_sync_tags, pte_val(pte), nr_pages);
 }
+#define SP_MTE_SYNC_TAGS_PARAMS	pte_t pte, unsigned int nr_pages
+#define SP_MTE_SYNC_TAGS_ARGS	pte, nr_pages
+#else
+static inline void sp_mte_sync_tags(pte_t old_pte, pte_t pte)
+{
+	SP_CALL2(mte_sync_tags, pte_val(old_pte), pte_val(pte));
+}
+#define SP_MTE_SYNC_TAGS_PARAMS	pte_t old_pte, pte_t pte
+#define SP_MTE_SYNC_TAGS_ARGS	old_pte, pte
+#endif
 #endif
 
 #endif /* SAMEPAGE_COMPAT_CALLS_H */

@@ -173,11 +173,23 @@ static inline bool sp_mm_merge_any(const struct mm_struct *mm)
 #endif
 }
 
-/* Where an ftrace callback sends the traced function (6.1: older name). */
-#ifdef SP_HAVE_FTRACE_REGS_SET_IP
+/*
+ * Where an ftrace callback sends the traced function, through ftrace_regs
+ * (6.2 renamed the setter). A kernel without DYNAMIC_FTRACE_WITH_ARGS
+ * (arm64 before 6.2, which has only _WITH_REGS) makes the generic setter
+ * an empty statement: a hook would be placed and never redirect. There
+ * SP_FTRACE_REDIRECTS is 0 and hooks.c leaves the ftrace hooks out
+ * ("cannot hook", their features off), which the hooks list shows.
+ */
+#if defined(SP_HAVE_FTRACE_REGS_SET_IP)
 #define sp_ftrace_set_ip(fregs, ip)	ftrace_regs_set_instruction_pointer(fregs, ip)
-#else
+#define SP_FTRACE_REDIRECTS		1
+#elif defined(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
 #define sp_ftrace_set_ip(fregs, ip)	ftrace_instruction_pointer_set(fregs, ip)
+#define SP_FTRACE_REDIRECTS		1
+#else
+#define sp_ftrace_set_ip(fregs, ip)	do { (void)(fregs); (void)(ip); } while (0)
+#define SP_FTRACE_REDIRECTS		0
 #endif
 
 /*

@@ -266,6 +266,8 @@ static int hook_register(struct sp_hook *hook)
 	case SP_FTRACE:
 		if (!*hook->orig)
 			return -ENOENT;
+		if (!SP_FTRACE_REDIRECTS)	/* src/compat.h */
+			return -EOPNOTSUPP;
 		hook->ops.func = ftrace_redirect;
 		hook->ops.flags = SP_FTRACE_OPS_FL_REGS | FTRACE_OPS_FL_IPMODIFY |
 				  FTRACE_OPS_FL_RECURSION;

@@ -15,8 +15,9 @@
 #include "ksyms.h"
 
 #ifdef CONFIG_ARM64_MTE
-void mte_sync_tags(pte_t pte, unsigned int nr_pages)
+/* the kernel's prototype, whichever it is (src/compat-calls.h) */
+void mte_sync_tags(SP_MTE_SYNC_TAGS_PARAMS)
 {
-	sp_mte_sync_tags(pte, nr_pages);
+	sp_mte_sync_tags(SP_MTE_SYNC_TAGS_ARGS);
 }
 #endif
