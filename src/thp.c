@@ -69,7 +69,8 @@ int sp_split_thp(struct page *page)
  * partner of another page (a candidate of another THP, or later, any page
  * that meets it in the unstable tree) adds one to that other THP's count.
  * The count lives beside the items (struct thp_count below), for one
- * unstable-tree generation, with a bit per subpage counted already. Two THPs with 100 equal subpages are therefore both
+ * unstable-tree generation: a bit per subpage counted already. Two THPs
+ * with 100 equal subpages are therefore both
  * split in the pass in which the second is visited; two with 10 (below a
  * threshold of 64) both stay whole.
  *
@@ -90,8 +91,8 @@ void sp_thp_mark(struct sp_rmap_item *item, bool in)
  * @serial: the THP's slot (sp_mm_slot.serial: a slot's address may be
  *	reused by a new slot within a pass, its serial never is)
  * @haddr: the THP's address
- * @hits: subpages counted: set bits of @credited
- * @credited: the subpages that have a partner in this pass
+ * @credited: the subpages that have a partner in this pass (their number
+ *	is the THP's count)
  *
  * Made for a THP when the first of its subpages is found to have a
  * partner, and forgotten, with every other, when the unstable tree's
@@ -102,7 +103,6 @@ struct thp_count {
 	struct hlist_node link;
 	u64 serial;
 	unsigned long haddr;
-	unsigned int hits;
 	DECLARE_BITMAP(credited, SP_PMD_PAGES);
 };
 
@@ -175,8 +175,8 @@ void sp_thp_credit(struct sp_rmap_item *item)
 	unsigned long addr = sp_item_addr(item);
 	struct thp_count *tc = thp_count(item->slot, addr, true);
 
-	if (tc && !__test_and_set_bit(subpage_of(addr), tc->credited))
-		tc->hits++;
+	if (tc)
+		__set_bit(subpage_of(addr), tc->credited);
 }
 
 /* Was the subpage at @addr of @slot counted as having a partner this pass? */
@@ -196,7 +196,7 @@ unsigned int sp_thp_hits(const struct sp_mm_slot *slot, unsigned long addr,
 {
 	struct thp_count *tc = thp_count(slot, addr, false);
 
-	return tc ? tc->hits : partners;
+	return tc ? bitmap_weight(tc->credited, SP_PMD_PAGES) : partners;
 }
 
 /*
