@@ -61,6 +61,27 @@ static inline long cg_read(const char *dir, const char *file, const char *key)
 
 #define cg_current(dir)	cg_read(dir, "memory.current", NULL)
 
+/*
+ * @dir's memory.stat field @key once it holds still. The kernel folds the
+ * per-CPU deltas of memory.stat in lazily (a read flushes only past a
+ * threshold; a worker flushes every 2 s), so a read right after a burst
+ * of frees can be tens of MB stale: read it until two reads 2.5 s apart
+ * agree (at most 8 reads).
+ */
+static inline long cg_stat_settled(const char *dir, const char *key)
+{
+	long v = cg_read(dir, "memory.stat", key), prev;
+
+	for (int i = 0; i < 7; i++) {
+		usleep(2500 * 1000);
+		prev = v;
+		v = cg_read(dir, "memory.stat", key);
+		if (v == prev)
+			break;
+	}
+	return v;
+}
+
 /* Mount cgroup v2 if needed and make the test's parent cgroup @name. */
 static inline void cg_init(const char *name)
 {

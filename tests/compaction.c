@@ -237,7 +237,7 @@ static void churn(const char *tree, struct round *r)
 		settle(tree, 3);
 		r[round].intact = ask(&p, 'v') == 1;
 		r[round].kpages = knob("kernel_pages_allocated");
-		r[round].cg_anon = cg_read(cg, "memory.stat", "anon");
+		r[round].cg_anon = cg_stat_settled(cg, "anon");
 		r[round].arenas = knob("kpage_arenas");
 		r[round].huge = huge_pages(&r[round]);
 	}
