@@ -393,8 +393,7 @@ int sp_caches_init(void);
 void sp_caches_exit(void);
 
 /* memcg.c: kpages are charged to a memory cgroup */
-int sp_kpage_charge(struct page *kpage, struct mm_struct *mm);
-int sp_kpage_charge_like(struct page *kpage, struct page *old);
+int sp_kpage_charge(struct page *kpage, struct mm_struct *mm, struct page *like);
 void sp_kpage_uncharge(struct page *kpage);
 
 /* arena.c: the frames of kpages, carved from PMD-sized arenas */

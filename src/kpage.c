@@ -104,7 +104,7 @@ static struct sp_stable_node *node_new(int nid, struct mm_struct *mm,
 	kpage = sp_arena_alloc(nid, like != NULL, like != NULL);
 	if (!kpage)
 		goto fail_node;
-	if (like ? sp_kpage_charge_like(kpage, like) : sp_kpage_charge(kpage, mm)) {
+	if (sp_kpage_charge(kpage, mm, like)) {
 		err = -EDQUOT;
 		goto fail;
 	}

@@ -31,49 +31,37 @@
 #define SP_CHARGE_GFP	(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
 
 /**
- * sp_kpage_charge() - charge a new, unmapped kpage to @mm's memory cgroup
+ * sp_kpage_charge() - charge a new, unmapped kpage to a memory cgroup
  * @kpage: the kpage, fresh from the page allocator (not on the LRU)
- * @mm: the address space whose page @kpage is about to replace
+ * @mm: the address space whose page @kpage is about to replace: its memcg
+ * @like: or, when @kpage takes over the mappings of the charged kpage @like
+ *	(a move, compact.c), @like's memcg, where the moved kpage stays
+ *
+ * A move's charge goes to the memcg that is active while it is made
+ * (set_active_memcg(), which __mem_cgroup_charge() uses when it is given no
+ * mm); a @like charged nowhere leaves @kpage uncharged too.
  *
  * Return: 0, or -ENOMEM if the memcg is at its limit. Either way the page
  * is released with folio_put()/put_page(), which uncharges it.
  */
-int sp_kpage_charge(struct page *kpage, struct mm_struct *mm)
+int sp_kpage_charge(struct page *kpage, struct mm_struct *mm, struct page *like)
 {
 #ifdef CONFIG_MEMCG
-	if (mem_cgroup_disabled())
-		return 0;
-	return sp_mem_cgroup_charge(page_folio(kpage), mm, SP_CHARGE_GFP);
-#else
-	return 0;
-#endif
-}
-
-/**
- * sp_kpage_charge_like() - charge a new, unmapped kpage to @old's memcg
- * @kpage: the kpage that takes over @old's mappings (compact.c)
- * @old: a charged kpage
- *
- * A kpage that moves stays charged where it was: the charge goes to the
- * memcg that is active while it is made (set_active_memcg(), which
- * __mem_cgroup_charge() uses when it is given no mm).
- *
- * Return: 0, or -ENOMEM if that memcg is at its limit.
- */
-int sp_kpage_charge_like(struct page *kpage, struct page *old)
-{
-#ifdef CONFIG_MEMCG
-	struct mem_cgroup *memcg, *prev;
+	struct mem_cgroup *memcg = NULL, *prev = NULL;
 	int err;
 
 	if (mem_cgroup_disabled())
 		return 0;
-	memcg = folio_memcg(page_folio(old));
-	if (!memcg)		/* charged nowhere: nor is the new one */
-		return 0;
-	prev = set_active_memcg(memcg);
-	err = sp_mem_cgroup_charge(page_folio(kpage), NULL, SP_CHARGE_GFP);
-	set_active_memcg(prev);
+	if (like) {
+		memcg = folio_memcg(page_folio(like));
+		if (!memcg)
+			return 0;
+		mm = NULL;
+		prev = set_active_memcg(memcg);
+	}
+	err = sp_mem_cgroup_charge(page_folio(kpage), mm, SP_CHARGE_GFP);
+	if (memcg)
+		set_active_memcg(prev);
 	return err;
 #else
 	return 0;

@@ -63,9 +63,10 @@ static void key_domain(struct sp_mm_slot *slot, struct page *page, struct sp_key
 
 struct sp_key sp_page_key(struct sp_mm_slot *slot, struct page *page)
 {
-	struct sp_key key = { .hash = sp_page_hash(page) };
+	struct sp_key key = {};
 
 	key_domain(slot, page, &key);
+	key.hash = sp_page_hash(page);
 	return key;
 }
 
