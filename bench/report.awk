@@ -265,6 +265,19 @@ END {
 			       fmt(ps), fmt(pk), rp, why
 			if (ratios != "")
 				printf "SP,%s,cpu_per_pass,%s,%s,%s\n", kp[2], fmt(pk), fmt(ps), rp > ratios
+		} else if (kp[1] == "Q1") {
+			# the clone storm: half the scanner CPU, a quarter of the
+			# wall time to settle, the same memory saved
+			rw = ratio(v[key, "samepage", "wall_s"], v[key, "ksm", "wall_s"])
+			printf "  Q1 (%s MiB of guests) scanner CPU to settle <= 0.25x ksmd: %s (%s s vs %s s = %s)%s\n",
+			       kp[2], rc == "n/a" || !conv ? "n/a" : verdict(rc + 0 <= 0.25),
+			       fmt(v[key, "samepage", "cpu_s"]), fmt(v[key, "ksm", "cpu_s"]), rc, why
+			printf "  Q1 wall to settle <= 0.5x ksmd: %s (%s s vs %s s = %s)%s\n",
+			       rw == "n/a" || !conv ? "n/a" : verdict(rw + 0 <= 0.5),
+			       fmt(v[key, "samepage", "wall_s"]), fmt(v[key, "ksm", "wall_s"]), rw, why
+			printf "  Q1 pages_sharing >= 99.5%% of ksmd's: %s (%s vs %s = %s)%s\n",
+			       rs == "n/a" || !conv ? "n/a" : verdict(rs + 0 >= 0.995),
+			       fmt(v[key, "samepage", "pages_sharing"]), fmt(v[key, "ksm", "pages_sharing"]), rs, why
 		} else if (kp[1] == "W2") {
 			printf "  W2 CPU to converge <= 0.2x ksmd: %s (%s s vs %s s = %s)%s\n",
 			       rc == "n/a" || !conv ? "n/a" : verdict(rc + 0 <= 0.2),

@@ -19,7 +19,8 @@
 # Environment: SPBENCH_BIN (where spgen and sprun are; default: this
 # script's directory, else build/bench beside it), SPBENCH_PAGES_TO_SCAN
 # (2000), SPBENCH_SLEEP_MS (20), SPBENCH_TIMEOUT (seconds per run; 600,
-# smoke 60), SPBENCH_SEED (1).
+# smoke 60), SPBENCH_SEED (1), SPBENCH_Q1 (Q1's QEMU and guest, made by
+# scripts/bench-q1; default: q1 beside this script).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${SPBENCH_BIN:-$here}
@@ -49,6 +50,8 @@ else
 	W1D_PROCS=4 W1D_MIB=32 F1_MIB=16 F1_ITERS=10 F1_ROUNDS=5 FL_MIB=8
 	SP_GIBS="1024 65536" W3L_SIZES="1024 4096 8192"
 fi
+Q1_GUESTS=4 Q1_DIR=${SPBENCH_Q1:-$here/q1}
+[ $SMOKE = 1 ] && Q1_GUESTS=2
 # TS: the dup subpages of each huge page in turn (of 512), the rest unique
 TS_TWINS=448,256,128,64,32,16,8,2
 
@@ -61,13 +64,18 @@ echo "meta,sleep_millisecs,$SLEEP"
 echo "meta,smoke,$SMOKE"
 echo "meta,thp,$(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
 
-one() {	# one TREE LABEL PRESET PARAM [SPRUN-ARGS... --] SPGEN-ARGS...
+run_gen() {	# run_gen TREE LABEL PRESET PARAM GENERATOR [ARGS...]
 	tree=$1 label=$2 preset=$3 param=$4
 	shift 4
 	echo "spbench: $preset $param under $label" >&2
 	"$BIN/sprun" --tree "$tree" --label "$label" --pages-to-scan "${RUN_PTS:-$PTS}" \
 		--sleep-ms "${RUN_SLEEP:-$SLEEP}" --timeout "$TIMEOUT" --preset "$preset" \
-		--param "$param" $RUN_ARGS -- "$BIN/spgen" --seed "$SEED" "$@"
+		--param "$param" $RUN_ARGS -- "$@"
+}
+one() {	# one TREE LABEL PRESET PARAM SPGEN-ARGS...
+	tree=$1 label=$2 preset=$3 param=$4
+	shift 4
+	run_gen "$tree" "$label" "$preset" "$param" "$BIN/spgen" --seed "$SEED" "$@"
 }
 RUN_ARGS=
 both() {	# both PRESET PARAM SPGEN-ARGS...: in-tree KSM, then samepage
@@ -171,6 +179,19 @@ for p in $PRESETS; do
 		both W1d $((W1D_PROCS * W1D_MIB)) --procs $W1D_PROCS --size $W1D_MIB \
 			--dup 0.5 --zero 0.1 --unique 0.3 --volatile 0.1
 		RUN_PTS= RUN_SLEEP= ;;
+	Q1)	# a clone storm: Q1_GUESTS QEMU guests of 256 MiB restored
+		# from one snapshot of a booted guest and left paused (the
+		# QEMU, the guest and its snapshot: scripts/bench-q1, in
+		# $Q1_DIR); the knobs of a VM host (pages_to_scan 1000, sleep
+		# 20 ms). param: MiB of guest RAM in all
+		[ -s "$Q1_DIR/guest/snap" ] ||
+			{ echo "spbench: Q1 skipped: no $Q1_DIR (scripts/bench-q1)" >&2
+			  echo "meta,skipped,Q1"; continue; }
+		RUN_PTS=1000 RUN_SLEEP=20
+		for tree in ksm samepage; do
+			run_gen $tree $tree Q1 $((Q1_GUESTS * 256)) sh "$here/spqemu.sh" "$Q1_DIR" "$Q1_GUESTS"
+		done
+		RUN_PTS= RUN_SLEEP= ;;
 	SP)	# sparse: 2 procs each reserve GiB (MAP_NORESERVE, all of it
 		# MADV_MERGEABLE, as a JVM or a browser under PR_SET_MEMORY_MERGE)
 		# and write 64 pages spread evenly over it, pairs equal across
@@ -217,6 +238,6 @@ for p in $PRESETS; do
 			for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 			printf "floor,FL,%s,vm,%s,%s,%s\n", mib, v["pages"], v["xxh64_ns"],
 			       v["memcmp_ns"] }' ;;
-	*)	echo "spbench: unknown preset '$p' (W1 W2 W3 W3L W4 G1 TS W1d SP F1 FL)" >&2; exit 2 ;;
+	*)	echo "spbench: unknown preset '$p' (W1 W2 W3 W3L W4 G1 TS W1d SP Q1 F1 FL)" >&2; exit 2 ;;
 	esac
 done
