@@ -5,7 +5,8 @@
 # make check           every test: host checks, DKMS, VM tests on 6.1, 6.12,
 #                      6.12-trixie, 7.2, 6.12-rt and 6.12-arm64 (what CI runs)
 # make check-all       the same on every test kernel (+ 6.1-rt, 6.1/6.12-cloud,
-#                      and the concurrency tests on the KCSAN kernel 6.12-kcsan)
+#                      7.2-arm64, and the concurrency tests on the KCSAN
+#                      kernel 6.12-kcsan)
 # make install         samepagectl, its man page and bash completion
 # make install-system  /etc/samepage.conf, the systemd units, the udev rule
 # make deb             the Debian packages samepage-dkms and samepage-tools (../)

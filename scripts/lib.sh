@@ -11,6 +11,18 @@ chroot_run() {
 		'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" "$@"
 }
 
+# chroot_run_over ROOT TREE CMD...: chroot_run with TREE/usr/src laid over
+# ROOT's /usr/src (a read-only overlay, TREE's files first, in the same
+# private namespace): headers unpacked outside the chroot are seen at their
+# packaged paths inside it, and the chroot itself is not changed.
+chroot_run_over() {
+	local root=$1 tree=$2
+	shift 2
+	unshare -m --propagation private -- sh -c \
+		'mount -t overlay overlay -o ro,lowerdir="$1/usr/src:$0/usr/src" "$0/usr/src" &&
+		 mount -t proc proc "$0/proc" && shift && exec chroot "$0" "$@"' "$root" "$tree" "$@"
+}
+
 # host_mirror: the Debian mirror the host's apt uses (its first source that
 # is not a security, nodesource or google one), or SAMEPAGE_MIRROR if set.
 host_mirror() {
