@@ -427,7 +427,8 @@ bool sp_prune_due(void);
 /*
  * What sp_get_anon_page() found: an anonymous page mapped by a PTE (maybe a
  * subpage of a large folio), the shared zero page, a PMD-mapped THP (its
- * subpage at the address), no page table at all, or nothing mergeable.
+ * subpage at the address), nothing in the whole PMD range (no page table, or
+ * the huge zero page), or nothing mergeable.
  */
 enum sp_pte_kind { SP_PTE_NONE, SP_PTE_NO_TABLE, SP_PTE_ANON, SP_PTE_ZERO, SP_PTE_HUGE };
 

@@ -38,8 +38,14 @@ static enum sp_pte_kind get_huge_subpage(struct vm_area_struct *vma, pmd_t *pmd,
 	}
 	page = pmd_page(pmde) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
 	folio = page_folio(page);
-	if (!folio_test_anon(folio))	/* the huge zero page, for one */
+	if (!folio_test_anon(folio)) {
+		/*
+		 * The huge zero page (memory read before it was ever
+		 * written), for one: nothing in the whole PMD range.
+		 */
+		kind = SP_PTE_NO_TABLE;
 		goto out;
+	}
 	if (PageHWPoison(page))		/* never read a poisoned page */
 		goto out;
 	folio_get(folio);
@@ -79,10 +85,11 @@ static unsigned long empty_ptes_end(pte_t *ptep, unsigned long addr)
  *
  * Return: SP_PTE_ANON (a PTE maps the page: a small folio, or a subpage of
  * a PTE-mapped large folio), SP_PTE_HUGE (the subpage at @addr of a
- * PMD-mapped THP), SP_PTE_ZERO (the shared zero page), SP_PTE_NO_TABLE (no
- * page table covers @addr: nothing in its whole PMD range) or SP_PTE_NONE
- * (nothing mergeable: not present, swapped, a KSM page, a special mapping,
- * a page a memory error hit).
+ * PMD-mapped THP), SP_PTE_ZERO (the shared zero page), SP_PTE_NO_TABLE
+ * (nothing to merge in @addr's whole PMD range: no page table covers it, or
+ * its PMD maps a huge page that is not anonymous, the huge zero page) or
+ * SP_PTE_NONE (nothing mergeable: not present, swapped, a KSM page, a
+ * special mapping, a page a memory error hit).
  */
 enum sp_pte_kind sp_get_anon_page(struct vm_area_struct *vma, unsigned long addr,
 				  struct page **pagep, struct sp_pmd_cache *pc)

@@ -117,16 +117,21 @@ static void sp_release_items(struct sp_mm_slot *slot, unsigned long start,
 	sp_drop_items(slot, start, end);
 }
 
+/* When the running batch ends at the latest (scan_batch(); engine lock). */
+static unsigned long batch_deadline;
+
 /*
  * Should the walk let go of the mmap lock at @addr? At a PMD boundary, when
  * a writer waits for the lock or the CPU is wanted: the walk holds it for
  * one page table at most while others need it (in-tree ksmd takes it per
- * page).
+ * page). Also once the batch is past its time: addresses that cost nothing
+ * against pages_to_scan (the zero page, swapped memory) are still work.
  */
 static bool walk_should_yield(struct mm_struct *mm, unsigned long addr)
 {
 	return IS_ALIGNED(addr, PMD_SIZE) &&
-	       (need_resched() || mmap_lock_is_contended(mm));
+	       (need_resched() || mmap_lock_is_contended(mm) ||
+		time_after_eq(jiffies, batch_deadline));
 }
 
 /**
@@ -213,7 +218,6 @@ static bool scan_batch(unsigned int budget)
 {
 	struct samepage_engine *e = &samepage_engine;
 	bool wrapped = false, idle = false;
-	unsigned long deadline;
 
 	/*
 	 * Pages in per-CPU LRU batches hold an extra reference, which
@@ -225,8 +229,8 @@ static bool scan_batch(unsigned int budget)
 		sp_lru_add_drain_all();
 	sp_merging_begin(!list_empty(&e->slots));
 	mutex_lock(&e->lock);
-	deadline = jiffies + SP_BATCH_MAX_JIFFIES;
-	while (budget && !wrapped && time_before(jiffies, deadline) &&
+	batch_deadline = jiffies + SP_BATCH_MAX_JIFFIES;
+	while (budget && !wrapped && time_before(jiffies, batch_deadline) &&
 	       READ_ONCE(samepage_knobs.run) == SP_RUN_MERGE) {
 		struct sp_mm_slot *slot;
 

@@ -239,9 +239,16 @@ static void visit_gap(struct sp_visit *v, unsigned long addr, unsigned long end)
  * A step looks at one address and passes the empty stretch after it at no
  * cost, as in-tree's range walk counts only the pages it looks at: the
  * empty PTEs that follow in the same page table (the lookup found where
- * they end, sp_pmd_cache.gap_end), or, where there is no page table, up to
- * the next one (sp_table_gap_end(), a PUD or more at a time where those are
- * empty). Each page of a THP is visited with the others (scan_thp()).
+ * they end, sp_pmd_cache.gap_end), or, where there is no page table or a
+ * PMD maps the huge zero page, up to the next page table (sp_table_gap_end(),
+ * a PUD or more at a time where those are empty). Each page of a THP is
+ * visited with the others (scan_thp()).
+ *
+ * Only an anonymous page costs 1 against pages_to_scan, as only those are
+ * what in-tree's walk returns: an address that maps the zero page (memory
+ * read but never written: most of a restored VM's RAM) or nothing
+ * mergeable (swapped, not present) costs nothing. The walk's own limit is
+ * the batch's time (walk_should_yield(), scan.c).
  *
  * Return: how many addresses the step covered (at least 1).
  */
@@ -267,10 +274,12 @@ unsigned long sp_visit_addr(struct sp_visit *v, unsigned long addr,
 		*cost = 0;
 		return (next - addr) >> PAGE_SHIFT;
 	case SP_PTE_NONE:
+		*cost = 0;
 		why = SAMEPAGE_WHY_NOT_PRESENT;
 		sp_drop_items(v->slot, addr, next);
 		break;
 	case SP_PTE_ZERO:
+		*cost = 0;
 		item = xa_load(&v->slot->items, addr >> PAGE_SHIFT);
 		why = SAMEPAGE_WHY_MERGED;
 		if (item && item->zero)
