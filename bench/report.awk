@@ -22,6 +22,13 @@ function fmt(v,    x) {
 }
 function ratio(a, b) { return num(a) && num(b) && b + 0 != 0 ? sprintf("%.3f", a / b) : "n/a" }
 function verdict(ok) { return ok ? "HOLDS" : "FAILS" }
+# one target of the report: samepage's figure @a against in-tree's @b (in
+# @unit), their ratio @r, whether it holds (@ok), and @why if a run did not
+# converge (then the verdict is n/a)
+function target(desc, r, ok, a, b, unit, why) {
+	printf "  %s: %s (%s%s vs %s%s = %s)%s\n", desc, r == "n/a" || why != "" ? "n/a" : verdict(ok),
+	       fmt(a), unit, fmt(b), unit, r, why
+}
 # the median of a[st, m, 1..n]
 function med(a, st, m, n,    x, i, j, t) {
 	for (i = 1; i <= n; i++) x[i] = a[st, m, i] + 0
@@ -230,24 +237,20 @@ END {
 		rs = ratio(v[key, "samepage", "pages_sharing"], v[key, "ksm", "pages_sharing"])
 		why = conv ? "" : " (a run did not converge)"
 		if (kp[1] == "W1") {
-			printf "  W1 CPU to converge <= 0.5x ksmd: %s (%s s vs %s s = %s)%s\n",
-			       rc == "n/a" || !conv ? "n/a" : verdict(rc + 0 <= 0.5),
-			       fmt(v[key, "samepage", "cpu_s"]), fmt(v[key, "ksm", "cpu_s"]), rc, why
-			printf "  W1 pages_sharing >= 99.5%% of ksmd's: %s (%s vs %s = %s)%s\n",
-			       rs == "n/a" || !conv ? "n/a" : verdict(rs + 0 >= 0.995),
-			       fmt(v[key, "samepage", "pages_sharing"]), fmt(v[key, "ksm", "pages_sharing"]), rs, why
+			target("W1 CPU to converge <= 0.5x ksmd", rc, rc + 0 <= 0.5,
+			       v[key, "samepage", "cpu_s"], v[key, "ksm", "cpu_s"], " s", why)
+			target("W1 pages_sharing >= 99.5% of ksmd's", rs, rs + 0 >= 0.995,
+			       v[key, "samepage", "pages_sharing"], v[key, "ksm", "pages_sharing"], "", why)
 		} else if (kp[1] == "G1") {
-			printf "  %s pages_sharing >= 99.5%% of ksmd's (thp_min_mergeable 64): %s (%s vs %s = %s)%s\n", kp[1],
-			       rs == "n/a" || !conv ? "n/a" : verdict(rs + 0 >= 0.995),
-			       fmt(v[key, "samepage", "pages_sharing"]), fmt(v[key, "ksm", "pages_sharing"]), rs, why
+			target(kp[1] " pages_sharing >= 99.5% of ksmd's (thp_min_mergeable 64)", rs,
+			       rs + 0 >= 0.995, v[key, "samepage", "pages_sharing"],
+			       v[key, "ksm", "pages_sharing"], "", why)
 		} else if (kp[1] == "W1d") {
 			rw = ratio(v[key, "samepage", "wall_s"], v[key, "ksm", "wall_s"])
-			printf "  W1d (in-tree's default knobs) CPU to converge <= 0.5x ksmd: %s (%s s vs %s s = %s)%s\n",
-			       rc == "n/a" || !conv ? "n/a" : verdict(rc + 0 <= 0.5),
-			       fmt(v[key, "samepage", "cpu_s"]), fmt(v[key, "ksm", "cpu_s"]), rc, why
-			printf "  W1d (in-tree's default knobs) wall to converge <= 0.5x ksmd: %s (%s s vs %s s = %s)%s\n",
-			       rw == "n/a" || !conv ? "n/a" : verdict(rw + 0 <= 0.5),
-			       fmt(v[key, "samepage", "wall_s"]), fmt(v[key, "ksm", "wall_s"]), rw, why
+			target("W1d (in-tree's default knobs) CPU to converge <= 0.5x ksmd", rc, rc + 0 <= 0.5,
+			       v[key, "samepage", "cpu_s"], v[key, "ksm", "cpu_s"], " s", why)
+			target("W1d (in-tree's default knobs) wall to converge <= 0.5x ksmd", rw, rw + 0 <= 0.5,
+			       v[key, "samepage", "wall_s"], v[key, "ksm", "wall_s"], " s", why)
 		} else if (kp[1] == "SP") {
 			# sparse: the touched pages merge as soon as in-tree's, and
 			# a pass over the empty reservation costs no more CPU
@@ -269,19 +272,15 @@ END {
 			# the clone storm: half the scanner CPU, a quarter of the
 			# wall time to settle, the same memory saved
 			rw = ratio(v[key, "samepage", "wall_s"], v[key, "ksm", "wall_s"])
-			printf "  Q1 (%s MiB of guests) scanner CPU to settle <= 0.25x ksmd: %s (%s s vs %s s = %s)%s\n",
-			       kp[2], rc == "n/a" || !conv ? "n/a" : verdict(rc + 0 <= 0.25),
-			       fmt(v[key, "samepage", "cpu_s"]), fmt(v[key, "ksm", "cpu_s"]), rc, why
-			printf "  Q1 wall to settle <= 0.5x ksmd: %s (%s s vs %s s = %s)%s\n",
-			       rw == "n/a" || !conv ? "n/a" : verdict(rw + 0 <= 0.5),
-			       fmt(v[key, "samepage", "wall_s"]), fmt(v[key, "ksm", "wall_s"]), rw, why
-			printf "  Q1 pages_sharing >= 99.5%% of ksmd's: %s (%s vs %s = %s)%s\n",
-			       rs == "n/a" || !conv ? "n/a" : verdict(rs + 0 >= 0.995),
-			       fmt(v[key, "samepage", "pages_sharing"]), fmt(v[key, "ksm", "pages_sharing"]), rs, why
+			target("Q1 (" kp[2] " MiB of guests) scanner CPU to settle <= 0.25x ksmd", rc,
+			       rc + 0 <= 0.25, v[key, "samepage", "cpu_s"], v[key, "ksm", "cpu_s"], " s", why)
+			target("Q1 wall to settle <= 0.5x ksmd", rw, rw + 0 <= 0.5,
+			       v[key, "samepage", "wall_s"], v[key, "ksm", "wall_s"], " s", why)
+			target("Q1 pages_sharing >= 99.5% of ksmd's", rs, rs + 0 >= 0.995,
+			       v[key, "samepage", "pages_sharing"], v[key, "ksm", "pages_sharing"], "", why)
 		} else if (kp[1] == "W2") {
-			printf "  W2 CPU to converge <= 0.2x ksmd: %s (%s s vs %s s = %s)%s\n",
-			       rc == "n/a" || !conv ? "n/a" : verdict(rc + 0 <= 0.2),
-			       fmt(v[key, "samepage", "cpu_s"]), fmt(v[key, "ksm", "cpu_s"]), rc, why
+			target("W2 CPU to converge <= 0.2x ksmd", rc, rc + 0 <= 0.2,
+			       v[key, "samepage", "cpu_s"], v[key, "ksm", "cpu_s"], " s", why)
 		}
 	}
 	if (w3n >= 2) {
