@@ -467,6 +467,7 @@ struct sp_rmap_item *sp_get_item(struct sp_mm_slot *slot, unsigned long addr);
 unsigned long sp_item_bytes(void);
 void sp_items_check(void);
 void sp_drop_item(struct sp_rmap_item *item);
+unsigned long sp_next_item_addr(struct sp_mm_slot *slot, unsigned long addr);
 void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end);
 void sp_set_zero(struct sp_rmap_item *item, bool zero);
 void sp_zero_gone(struct mm_struct *mm, unsigned long addr);

@@ -292,6 +292,16 @@ void sp_drop_item(struct sp_rmap_item *item)
 }
 
 /* Drop the items of [@start, @end). */
+/* The address of @slot's first rmap_item at or after @addr, or ULONG_MAX. */
+unsigned long sp_next_item_addr(struct sp_mm_slot *slot, unsigned long addr)
+{
+	unsigned long idx = addr >> PAGE_SHIFT;
+
+	if (!xa_find(&slot->items, &idx, ULONG_MAX >> PAGE_SHIFT, XA_PRESENT))
+		return ULONG_MAX;
+	return idx << PAGE_SHIFT;
+}
+
 void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end)
 {
 	struct sp_rmap_item *item;

@@ -177,27 +177,39 @@ unsigned long sp_table_gap_end(struct mm_struct *mm, unsigned long addr,
 {
 	addr = pmd_addr_end(addr, end);
 	while (addr < end) {
+		unsigned long pgd_end = pgd_addr_end(addr, end), p4d_end, pud_end;
 		pgd_t *pgd = pgd_offset(mm, addr);
 		p4d_t *p4d;
 		pud_t *pud;
+		pmd_t *pmd;
 
 		if (pgd_none(*pgd)) {
-			addr = pgd_addr_end(addr, end);
+			addr = pgd_end;
 			continue;
 		}
 		p4d = p4d_offset(pgd, addr);
+		p4d_end = p4d_addr_end(addr, pgd_end);
 		if (p4d_none(*p4d)) {
-			addr = p4d_addr_end(addr, end);
+			addr = p4d_end;
 			continue;
 		}
-		pud = pud_offset(p4d, addr);
-		if (pud_none(*pud)) {
-			addr = pud_addr_end(addr, end);
-			continue;
+		/*
+		 * The entries of this PUD table one after the other, and of
+		 * each PMD table under them, as the kernel's walks go: not a
+		 * walk down from the PGD for every empty 2 MiB.
+		 */
+		for (pud = pud_offset(p4d, addr); addr < p4d_end; pud++) {
+			pud_end = pud_addr_end(addr, p4d_end);
+			if (pud_none(*pud)) {
+				addr = pud_end;
+				continue;
+			}
+			for (pmd = pmd_offset(pud, addr); addr < pud_end; pmd++) {
+				if (!pmd_none(sp_pmdp_get_lockless(pmd)))
+					return addr;
+				addr = pmd_addr_end(addr, pud_end);
+			}
 		}
-		if (!pmd_none(sp_pmdp_get_lockless(pmd_offset(pud, addr))))
-			break;
-		addr = pmd_addr_end(addr, end);
 	}
 	return addr;
 }

@@ -30,6 +30,12 @@ struct sp_visit {
 	struct vm_area_struct *vma;
 	bool now;		/* MERGE_RANGE: merge now, not part of a pass */
 	struct sp_pmd_cache *pc;
+	/*
+	 * [@no_items_from, @no_items_to): addresses the walk knows to hold
+	 * no rmap_item (visit_gap()); items are added only where the walk is,
+	 * before every gap it passes later, so what it learnt stays true.
+	 */
+	unsigned long no_items_from, no_items_to;
 };
 
 /* visit.c */

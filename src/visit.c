@@ -223,9 +223,24 @@ static void scan_thp(struct sp_visit *v, unsigned long addr, unsigned long end,
  */
 static void visit_gap(struct sp_visit *v, unsigned long addr, unsigned long end)
 {
+	unsigned long next;
+
 	if (addr >= end)
 		return;
-	sp_drop_items(v->slot, addr, end);
+	/*
+	 * One lookup of the next item serves every gap before it: a sparse
+	 * page's two gaps (the rest of its page table, the stretch without
+	 * tables after it) cost one xarray search, not two range walks.
+	 */
+	if (addr < v->no_items_from || end > v->no_items_to) {
+		next = sp_next_item_addr(v->slot, addr);
+		if (next < end) {
+			sp_drop_items(v->slot, addr, end);
+			next = end;
+		}
+		v->no_items_from = addr;
+		v->no_items_to = next;
+	}
 	sp_outcome(v, SAMEPAGE_WHY_NOT_PRESENT, (end - addr) >> PAGE_SHIFT);
 }
 
