@@ -58,7 +58,7 @@ while :; do
 	sleep 1
 done
 echo ready
-while read -r cmd arg; do
+while read -r cmd _; do
 	case $cmd in
 	cow) echo "cow n=0" ;;
 	quit) break ;;
