@@ -72,8 +72,9 @@ static enum merge_result try_merge(struct vm_area_struct *vma, unsigned long add
 enum partner_result {
 	PARTNER_MERGED,		/* @page maps a new kpage (the partner too, unless busy) */
 	PARTNER_STALE,		/* @page changed since its visit: no candidate */
-	PARTNER_DIFFERENT,	/* a hash collision (counted), or a digest shared by
-				 * a page of another node or scope: try the next */
+	PARTNER_DIFFERENT,	/* a hash collision (counted), a digest shared by a
+				 * page of another node or scope, or a twin that
+				 * cannot merge now (pinned, busy): try the next */
 	PARTNER_GONE,		/* unusable: it leaves the unstable table */
 	PARTNER_KEEP,		/* its THP stays whole for now, in the table */
 	PARTNER_SELF,		/* it maps @page itself (a fork): nothing to merge */
@@ -130,11 +131,11 @@ static enum partner_result partner_differs(struct page *page, struct page *ppage
  * @page goes into a new kpage, which is filled from it at that moment,
  * then the partner, compared with it. Should the partner differ after all
  * (a collision that got past sp_page_ends_equal(), or a write since it was
- * hashed), @page gets its own page back: no kpage is ever left holding a
- * page that matched nothing. If the partner cannot merge for another
- * reason (pinned, busy), @page stays on the kpage, where later twins find
- * it. The partner's mm is only trylocked: samepaged already holds @vma's
- * mm, and must never wait on a second mmap lock.
+ * hashed), or be unable to merge now (pinned, busy), @page gets its own
+ * page back: no kpage is ever left holding one page, and both stay
+ * candidates (a pinned partner: the next one is tried). The partner's mm
+ * is only trylocked: samepaged already holds @vma's mm, and must never
+ * wait on a second mmap lock.
  *
  * The partner's item keeps only the digest of its key: its node and scope
  * are checked here, on its page, and its content by the merge's compare.
@@ -233,8 +234,16 @@ static enum partner_result merge_with_partner(struct vm_area_struct *vma,
 		sp_unmerge_scanned(mm, addr, addr + PAGE_SIZE);	/* its own page back */
 		res = partner_differs(node->kpage, ppage, key, partner);
 		break;
-	default:			/* pinned or busy: @page waits there */
-		sp_item_link(item, node);
+	default:
+		/*
+		 * Pinned or busy: @page gets its own page back too, and both
+		 * stay candidates for the next pass, as in-tree breaks the
+		 * first page's merge when the second fails. A kpage left
+		 * with @page alone would count in pages_shared where in-tree
+		 * counts two pages_unshared.
+		 */
+		sp_unmerge_scanned(mm, addr, addr + PAGE_SIZE);
+		res = PARTNER_DIFFERENT;
 		break;
 	}
 out_prune:
