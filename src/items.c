@@ -291,7 +291,6 @@ void sp_drop_item(struct sp_rmap_item *item)
 	slot->rmap_items--;
 }
 
-/* Drop the items of [@start, @end). */
 /* The address of @slot's first rmap_item at or after @addr, or ULONG_MAX. */
 unsigned long sp_next_item_addr(struct sp_mm_slot *slot, unsigned long addr)
 {
@@ -302,6 +301,7 @@ unsigned long sp_next_item_addr(struct sp_mm_slot *slot, unsigned long addr)
 	return idx << PAGE_SHIFT;
 }
 
+/* Drop the items of [@start, @end). */
 void sp_drop_items(struct sp_mm_slot *slot, unsigned long start, unsigned long end)
 {
 	struct sp_rmap_item *item;
